@@ -1,0 +1,84 @@
+package org.fedmtl.client;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fedmtl.data.ClientShard;
+import org.fedmtl.tasks.TaskSpec;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Local multi-task training of one client: start from the global parameters, run the configured
+ * local epochs of mini-batch optimisation over the client's examples in an order drawn from the
+ * client's random stream, return the new parameters.
+ *
+ * <p>One trainer holds one network and is reused for every client a Spark task trains; before each
+ * client the parameters, the optimiser state (Adam's moments) and the iteration count are reset,
+ * so a client trains exactly as on a freshly built network. Not thread-safe.
+ */
+public final class LocalTrainer {
+  private final ComputationGraph network;
+  private final List<TaskSpec> tasks;
+  private final LocalTrainingSpec spec;
+
+  public LocalTrainer(ComputationGraph network, List<TaskSpec> tasks, LocalTrainingSpec spec) {
+    this.network = network;
+    this.tasks = List.copyOf(tasks);
+    this.spec = spec;
+  }
+
+  /**
+   * Trains on {@code shard} from {@code globalParameters}.
+   *
+   * @param streamSeed seed of this client's stream for this round (shuffling)
+   */
+  public LocalResult train(ClientShard shard, float[] globalParameters, long streamSeed) {
+    reset(globalParameters);
+
+    SplittableRandom random = new SplittableRandom(streamSeed);
+    int rows = shard.rows();
+    int[] order = new int[rows];
+    for (int i = 0; i < rows; i++) {
+      order[i] = i;
+    }
+    double lossSum = 0;
+    long lossExamples = 0;
+    for (int epoch = 0; epoch < spec.localEpochs(); epoch++) {
+      shuffle(order, random);
+      for (int from = 0; from < rows; from += spec.batchSize()) {
+        int to = Math.min(rows, from + spec.batchSize());
+        network.fit(MiniBatches.batch(shard, tasks, order, from, to));
+        lossSum += network.score() * (to - from);
+        lossExamples += to - from;
+      }
+    }
+
+    long[] labelled = new long[tasks.size()];
+    for (int t = 0; t < tasks.size(); t++) {
+      labelled[t] = shard.labelledRows(t);
+    }
+    float[] parameters = network.params().toFloatVector();
+    return new LocalResult(parameters, rows, labelled, lossSum, lossExamples);
+  }
+
+  private void reset(float[] globalParameters) {
+    INDArray parameters = network.params();
+    parameters.assign(Nd4j.createFromArray(globalParameters));
+    if (network.getUpdater() != null && network.getUpdater().getStateViewArray() != null) {
+      network.getUpdater().getStateViewArray().assign(0);
+    }
+    network.getConfiguration().setIterationCount(0);
+    network.getConfiguration().setEpochCount(0);
+  }
+
+  /** Fisher-Yates shuffle driven by {@code random}. */
+  static void shuffle(int[] order, SplittableRandom random) {
+    for (int i = order.length - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int swap = order[i];
+      order[i] = order[j];
+      order[j] = swap;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+package org.fedmtl.federation;
+
+import java.io.Serializable;
+
+/**
+ * The schedule of a federated run.
+ *
+ * @param seed the experiment seed every random stream derives from
+ * @param rounds number of communication rounds
+ * @param clientsPerRound clients sampled each round
+ * @param evaluateEvery evaluate the global model every this many rounds (and after the last)
+ */
+public record FederationSpec(long seed, int rounds, int clientsPerRound, int evaluateEvery)
+    implements Serializable {}

@@ -1,0 +1,38 @@
+package org.fedmtl.job;
+
+import com.typesafe.config.Config;
+import java.util.List;
+import org.fedmtl.client.LocalTrainingSpec;
+import org.fedmtl.data.DataSpec;
+import org.fedmtl.data.MultiMnist;
+import org.fedmtl.data.SyntheticData;
+import org.fedmtl.federation.FederationSpec;
+import org.fedmtl.model.ModelSpec;
+import org.fedmtl.tasks.TaskSpec;
+
+/**
+ * A validated experiment: everything a run needs, read once from the resolved configuration.
+ *
+ * @param name the experiment's name
+ * @param federation seed, rounds, clients per round, evaluation schedule
+ * @param local how clients train
+ * @param aggregator the aggregator's name
+ * @param model the network
+ * @param tasks the tasks, in configuration order
+ * @param data where the data is and how to read it
+ * @param generator {@code none}, {@code synthetic} or {@code multimnist}
+ * @param synthetic settings of the synthetic generator
+ * @param multiMnist settings of the MultiMNIST generator
+ * @param outputDir the run folder, or empty for an automatic one
+ * @param resolved the fully resolved configuration, as written to config.conf
+ * @param source where the configuration came from, for messages
+ */
+public record ExperimentConfig(String name, FederationSpec federation, LocalTrainingSpec local,
+    String aggregator, ModelSpec model, List<TaskSpec> tasks, DataSpec data, String generator,
+    SyntheticData.Spec synthetic, MultiMnist.Spec multiMnist, String outputDir, Config resolved,
+    String source) {
+
+  public long seed() {
+    return federation.seed();
+  }
+}

@@ -1,0 +1,108 @@
+package org.fedmtl.job;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.fedmtl.InvalidInputException;
+import org.fedmtl.report.RunDirectory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The command line: {@code fedmtl [--master URL] [CONFIG_FILE] [key=value ...]}. Exit code 0
+ * when the run finished, 2 for bad input (one line on standard error, no stack trace), 1 for
+ * anything else.
+ */
+@Command(name = "fedmtl", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Federated multi-task training on Apache Spark.",
+    footer = {"", "Keys and their defaults are documented in conf/default.conf."})
+public final class Main implements Callable<Integer> {
+  static final int EXIT_INVALID_INPUT = 2;
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  @Option(names = "--master", paramLabel = "URL",
+      description = "Spark master (default: spark.master if set, else local[*]).")
+  String master;
+
+  @Parameters(paramLabel = "[CONFIG_FILE] [key=value...]", arity = "0..*",
+      description = "A HOCON configuration file, then key=value overrides "
+          + "(e.g. rounds=5 seed=7 output.dir=runs/r1).")
+  List<String> arguments = new ArrayList<>();
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns its exit code. */
+  public static int run(String... args) {
+    CommandLine commandLine = new CommandLine(new Main());
+    commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
+      InvalidInputException invalid = invalidInput(error);
+      if (invalid != null) {
+        System.err.println("error: " + invalid.getMessage().replace('\n', ' '));
+        return EXIT_INVALID_INPUT;
+      }
+      LOG.error("the job failed", error);
+      return 1;
+    });
+    return commandLine.execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    File configFile = null;
+    List<String> overrides = new ArrayList<>(arguments);
+    if (!overrides.isEmpty() && !overrides.get(0).contains("=")) {
+      configFile = new File(overrides.remove(0));
+    }
+    for (String override : overrides) {
+      if (!override.contains("=")) {
+        throw new InvalidInputException("argument '" + override + "' is not key=value; only "
+            + "the first argument may be a configuration file");
+      }
+    }
+    ExperimentConfig config = ConfigLoader.load(configFile, overrides);
+    RunDirectory run = TrainingJob.prepare(config);
+
+    SparkSession spark = startSpark(config, master);
+    try {
+      new TrainingJob(spark, config).run(run);
+    } finally {
+      spark.stop();
+    }
+    return 0;
+  }
+
+  static SparkSession startSpark(ExperimentConfig config, String master) {
+    SparkConf conf = new SparkConf().setAppName("fedmtl " + config.name());
+    if (master != null) {
+      conf.setMaster(master);
+    } else if (!conf.contains("spark.master")) {
+      conf.setMaster("local[*]");
+    }
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    conf.setIfMissing("spark.sql.shuffle.partitions", "16");
+    conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", "1");
+    return SparkSession.builder().config(conf).getOrCreate();
+  }
+
+  /** The user-input error behind {@code error}, also when Spark wrapped it, or null. */
+  static InvalidInputException invalidInput(Throwable error) {
+    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+      if (cause instanceof InvalidInputException invalid) {
+        return invalid;
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
+    }
+    return null;
+  }
+}

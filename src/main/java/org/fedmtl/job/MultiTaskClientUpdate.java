@@ -1,0 +1,51 @@
+package org.fedmtl.job;
+
+import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fedmtl.Seeds;
+import org.fedmtl.aggregation.GroupWeights;
+import org.fedmtl.aggregation.ParameterLayout;
+import org.fedmtl.client.LocalResult;
+import org.fedmtl.client.LocalTrainer;
+import org.fedmtl.client.LocalTrainingSpec;
+import org.fedmtl.federation.ClientUpdateFunction;
+import org.fedmtl.model.ModelSpec;
+import org.fedmtl.model.MultiTaskNetwork;
+import org.fedmtl.tasks.TaskSpec;
+
+/**
+ * Wires local multi-task training into the rounds: one network per Spark task, each client
+ * trained from the stream (seed, "local-training", round, client id) and weighted per group.
+ */
+final class MultiTaskClientUpdate implements ClientUpdateFunction {
+  private static final long serialVersionUID = 1L;
+
+  private final ModelSpec model;
+  private final List<TaskSpec> tasks;
+  private final LocalTrainingSpec local;
+  private final ParameterLayout layout;
+  private final long seed;
+
+  MultiTaskClientUpdate(ModelSpec model, List<TaskSpec> tasks, LocalTrainingSpec local,
+      ParameterLayout layout, long seed) {
+    this.model = model;
+    this.tasks = List.copyOf(tasks);
+    this.local = local;
+    this.layout = layout;
+    this.seed = seed;
+  }
+
+  @Override
+  public Session open() {
+    ComputationGraph network = MultiTaskNetwork.create(model, tasks, seed);
+    LocalTrainer trainer = new LocalTrainer(network, tasks, local);
+    List<String> taskNames = tasks.stream().map(TaskSpec::name).toList();
+    return (client, global, round, sum) -> {
+      long stream = Seeds.derive(seed, "local-training", round, Seeds.hash(client.clientId()));
+      LocalResult result = trainer.train(client, global, stream);
+      double[] weights = GroupWeights.byLabelledExamples(layout, taskNames, result.examples(),
+          result.labelledExamples());
+      sum.add(layout, result.parameters(), weights, result.lossSum(), result.lossExamples());
+    };
+  }
+}

@@ -1,0 +1,263 @@
+package org.fedmtl.job;
+
+import com.typesafe.config.ConfigRenderOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.fedmtl.InvalidInputException;
+import org.fedmtl.Seeds;
+import org.fedmtl.aggregation.FedAvg;
+import org.fedmtl.aggregation.ParameterLayout;
+import org.fedmtl.data.ClientData;
+import org.fedmtl.data.ClientDataLoader;
+import org.fedmtl.data.MultiMnist;
+import org.fedmtl.data.SyntheticData;
+import org.fedmtl.federation.FederatedRounds;
+import org.fedmtl.federation.RoundResult;
+import org.fedmtl.model.MultiTaskNetwork;
+import org.fedmtl.report.MetricHistory;
+import org.fedmtl.report.RunDirectory;
+import org.fedmtl.tasks.TaskEvaluation;
+import org.fedmtl.tasks.TaskSpec;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One federated multi-task training run: prepare the run folder, make the data if the
+ * configuration says how and it is missing, load and validate it, run the rounds, and leave
+ * history.csv, summary.json, config.conf and model.zip behind.
+ */
+public final class TrainingJob {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingJob.class);
+
+  private final SparkSession spark;
+  private final ExperimentConfig config;
+
+  public TrainingJob(SparkSession spark, ExperimentConfig config) {
+    this.spark = spark;
+    this.config = config;
+  }
+
+  /** The run folder the configuration asks for, or a new one under runs/. */
+  public static Path runFolder(ExperimentConfig config) {
+    if (!config.outputDir().isBlank()) {
+      return Path.of(config.outputDir());
+    }
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Path folder = Path.of("runs", config.name() + "-" + stamp);
+    for (int n = 2; folder.toFile().exists(); n++) {
+      folder = Path.of("runs", config.name() + "-" + stamp + "-" + n);
+    }
+    return folder;
+  }
+
+  /** Creates the run folder; call before starting Spark so a bad folder fails fast. */
+  public static RunDirectory prepare(ExperimentConfig config) {
+    return RunDirectory.create(runFolder(config), "output.dir",
+        TaskEvaluation.metricNames(config.tasks()));
+  }
+
+  /** Runs the experiment into {@code run}. */
+  public Map<String, Object> run(RunDirectory run) {
+    long start = System.nanoTime();
+    run.writeText(RunDirectory.CONFIG, config.resolved().root().render(
+        ConfigRenderOptions.defaults().setOriginComments(false).setJson(false)));
+    LOG.info("run folder {}", run.folder().toAbsolutePath());
+
+    generateMissingData();
+    List<TaskSpec> tasks = config.tasks();
+    ClientDataLoader loader = new ClientDataLoader(spark, config.data(), tasks);
+    ClientData clients = loader.loadTraining();
+    ClientData test = loader.loadTest();
+    if (config.federation().clientsPerRound() > clients.clientCount()) {
+      throw new InvalidInputException("clients-per-round: " + config.federation()
+          .clientsPerRound() + " is more than the " + clients.clientCount()
+          + " clients in data.train (" + config.data().train() + ")");
+    }
+    LOG.info("{} clients ({} examples) in {} partitions; {} test examples",
+        clients.clientCount(), clients.rows(), clients.partitions(), test.rows());
+
+    long initSeed = Seeds.derive(config.seed(), "initial-model");
+    ComputationGraph network = MultiTaskNetwork.create(config.model(), tasks, initSeed);
+    ParameterLayout layout = MultiTaskNetwork.layout(network, tasks);
+    float[] initial = network.params().toFloatVector();
+    LOG.info("model: {} backbone, {} parameters in groups {}", config.model().backbone(),
+        layout.size(), layout.groupNames());
+
+    FederatedRounds<TaskEvaluation> rounds = new FederatedRounds<>(
+        JavaSparkContext.fromSparkContext(spark.sparkContext()), clients, test, layout,
+        new FedAvg(), new MultiTaskClientUpdate(config.model(), tasks, config.local(), layout,
+            config.seed()),
+        new MultiTaskEvaluation(config.model(), tasks), config.federation());
+    List<String> metricNames = TaskEvaluation.metricNames(tasks);
+    MetricHistory history = new MetricHistory(metricNames, metric -> higherIsBetter(metric));
+    double[] trainLoss = {Double.NaN};
+    long[] bytesMoved = {0};
+    float[] finalParameters = rounds.run(initial, 1, (result, global) -> {
+      run.appendHistory(result.round(), result.trainedClients(), result.seconds(),
+          result.trainLoss(), result.metrics());
+      history.add(result.round(), result.metrics());
+      trainLoss[0] = result.trainLoss();
+      bytesMoved[0] += result.bytesMoved();
+      logRound(result, (System.nanoTime() - start) / 1e9);
+    });
+    run.closeHistory();
+
+    network.params().assign(Nd4j.createFromArray(finalParameters));
+    writeModel(run, network);
+    double wallSeconds = (System.nanoTime() - start) / 1e9;
+    Map<String, Object> summary = summary(history, trainLoss[0], wallSeconds, clients, layout,
+        bytesMoved[0]);
+    run.writeSummary(summary);
+    LOG.info("finished {} rounds in {} s; results in {}", config.federation().rounds(),
+        String.format("%.1f", wallSeconds), run.folder());
+    return summary;
+  }
+
+  private void generateMissingData() {
+    String train = config.data().train();
+    String test = config.data().test();
+    boolean trainExists = exists(train);
+    boolean testExists = exists(test);
+    if (trainExists && testExists || config.generator().equals("none")) {
+      return;
+    }
+    if (trainExists != testExists) {
+      throw new InvalidInputException("data.train (" + train + ") and data.test (" + test
+          + ") must both exist or both be missing for data.generator = " + config.generator());
+    }
+    long start = System.nanoTime();
+    spark.sparkContext().setJobDescription("generating " + config.generator() + " data");
+    if (config.generator().equals("synthetic")) {
+      LOG.info("generating synthetic data: {} clients x {} rows, {} test rows (seed {})",
+          config.synthetic().clients(), config.synthetic().rowsPerClient(),
+          config.synthetic().testRows(), config.synthetic().seed());
+      SyntheticData.generate(spark, config.synthetic(), train, test);
+    } else {
+      MultiMnist.Spec spec = config.multiMnist();
+      LOG.info("generating MultiMNIST from {}: {} clients, {} split (seed {})", spec.mnistDir(),
+          spec.clients(), spec.split(), spec.seed());
+      MultiMnist.generate(spark, spec, train, test);
+    }
+    spark.sparkContext().setJobDescription(null);
+    LOG.info("data written to {} and {} in {} s", train, test,
+        String.format("%.1f", (System.nanoTime() - start) / 1e9));
+  }
+
+  private boolean exists(String path) {
+    try {
+      org.apache.hadoop.fs.Path hadoopPath = new org.apache.hadoop.fs.Path(path);
+      return hadoopPath.getFileSystem(spark.sparkContext().hadoopConfiguration())
+          .exists(hadoopPath);
+    } catch (IOException e) {
+      throw new InvalidInputException("cannot access " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private boolean higherIsBetter(String metric) {
+    String task = metric.substring(0, metric.lastIndexOf('.'));
+    return config.tasks().stream().filter(t -> t.name().equals(task)).findFirst().orElseThrow()
+        .type().higherIsBetter(metric.substring(metric.lastIndexOf('.') + 1));
+  }
+
+  private void logRound(RoundResult result, double elapsed) {
+    int rounds = config.federation().rounds();
+    StringBuilder line = new StringBuilder(String.format("round %d/%d  clients %d",
+        result.round(), rounds, result.trainedClients()));
+    if (result.skippedClients() > 0) {
+      line.append(String.format(" (%d skipped)", result.skippedClients()));
+    }
+    line.append(String.format("  train_loss %.4f", result.trainLoss()));
+    result.metrics().forEach((metric, value) ->
+        line.append(String.format("  %s %.4f", metric, value)));
+    double perRound = elapsed / result.round();
+    line.append(String.format("  %.2f s  ETA %.0f s", result.seconds(),
+        perRound * (rounds - result.round())));
+    LOG.info(line.toString());
+  }
+
+  private static void writeModel(RunDirectory run, ComputationGraph network) {
+    Path temporary = run.temporaryFile(RunDirectory.MODEL);
+    try {
+      ModelSerializer.writeModel(network, temporary.toFile(), false);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the model to " + temporary, e);
+    }
+    run.moveIn(temporary, RunDirectory.MODEL);
+  }
+
+  private Map<String, Object> summary(MetricHistory history, double trainLoss,
+      double wallSeconds, ClientData clients, ParameterLayout layout, long bytesMoved) {
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("name", config.name());
+    summary.put("seed", config.seed());
+    summary.put("rounds", config.federation().rounds());
+    summary.put("clients", clients.clientCount());
+    summary.put("clients_per_round", config.federation().clientsPerRound());
+    summary.put("parameters", layout.size());
+    summary.put("wall_seconds", wallSeconds);
+    summary.put("seconds_per_round", wallSeconds / config.federation().rounds());
+    summary.put("bytes_moved", bytesMoved);
+    summary.put("final_train_loss", Double.isNaN(trainLoss) ? null : trainLoss);
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    history.records().forEach((metric, record) -> {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("final", record.last());
+      entry.put("final_round", record.lastRound());
+      entry.put("best", record.best());
+      entry.put("best_round", record.bestRound());
+      metrics.put(metric, entry);
+    });
+    summary.put("metrics", metrics);
+    summary.put("config_digest", "sha256:" + configDigest());
+    summary.put("config_source", config.source());
+    summary.put("versions", versions());
+    return summary;
+  }
+
+  /** SHA-256 of the resolved configuration without the run folder: the experiment's identity. */
+  String configDigest() {
+    String canonical = config.resolved().withoutPath("output").root()
+        .render(ConfigRenderOptions.concise().setJson(true));
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256")
+          .digest(canonical.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static Map<String, String> versions() {
+    Properties properties = new Properties();
+    try (InputStream in = TrainingJob.class.getResourceAsStream("/org/fedmtl/versions.properties")) {
+      if (in != null) {
+        properties.load(in);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, String> versions = new LinkedHashMap<>();
+    versions.put("fedmtl", properties.getProperty("fedmtl", "unknown"));
+    versions.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
+    versions.put("dl4j", properties.getProperty("dl4j", "unknown"));
+    versions.put("java", System.getProperty("java.version"));
+    return versions;
+  }
+}

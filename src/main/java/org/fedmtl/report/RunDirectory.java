@@ -1,0 +1,184 @@
+package org.fedmtl.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+import org.fedmtl.InvalidInputException;
+
+/**
+ * The folder a run leaves behind: {@code history.csv} (one row per round, written as rounds
+ * finish), {@code summary.json}, {@code config.conf} and whatever else the job writes there.
+ * Whole files are written to a temporary name and then renamed, so a reader never sees half a
+ * file. A folder that already holds a finished run is never reused.
+ */
+public final class RunDirectory {
+  public static final String HISTORY = "history.csv";
+  public static final String SUMMARY = "summary.json";
+  public static final String CONFIG = "config.conf";
+  public static final String MODEL = "model.zip";
+
+  private static final List<String> LEADING_COLUMNS =
+      List.of("round", "clients", "seconds", "train_loss");
+
+  private final Path folder;
+  private final List<String> metricColumns;
+  private CSVPrinter history;
+
+  private RunDirectory(Path folder, List<String> metricColumns) {
+    this.folder = folder;
+    this.metricColumns = List.copyOf(metricColumns);
+  }
+
+  /**
+   * Creates the run folder, or takes an existing empty one.
+   *
+   * @param key the configuration key that named the folder, for error messages
+   */
+  public static RunDirectory create(Path folder, String key, List<String> metricColumns) {
+    if (Files.exists(folder)) {
+      if (!Files.isDirectory(folder)) {
+        throw new InvalidInputException(key + ": " + folder + " exists and is not a folder");
+      }
+      if (Files.exists(folder.resolve(SUMMARY))) {
+        throw new InvalidInputException(key + ": " + folder
+            + " already holds a finished run; choose another output folder");
+      }
+      try (var entries = Files.list(folder)) {
+        if (entries.findAny().isPresent()) {
+          throw new InvalidInputException(key + ": " + folder
+              + " is not empty; choose a new or an empty output folder");
+        }
+      } catch (IOException e) {
+        throw new InvalidInputException(key + ": cannot read " + folder + ": " + e.getMessage());
+      }
+    }
+    try {
+      Files.createDirectories(folder);
+      Path probe = Files.createTempFile(folder, ".write-test", ".tmp");
+      Files.delete(probe);
+    } catch (IOException e) {
+      throw new InvalidInputException(key + ": cannot write to " + folder + " (" + e + ")");
+    }
+    return new RunDirectory(folder, metricColumns);
+  }
+
+  public Path folder() {
+    return folder;
+  }
+
+  public Path resolve(String name) {
+    return folder.resolve(name);
+  }
+
+  /** The header of {@code history.csv}. */
+  public List<String> historyColumns() {
+    List<String> columns = new ArrayList<>(LEADING_COLUMNS);
+    columns.addAll(metricColumns);
+    return columns;
+  }
+
+  /** Appends one round to {@code history.csv} and flushes it; absent metrics stay empty. */
+  public void appendHistory(int round, int clients, double seconds, double trainLoss,
+      Map<String, Double> metrics) {
+    try {
+      if (history == null) {
+        BufferedWriter writer = Files.newBufferedWriter(folder.resolve(HISTORY),
+            StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+        history = new CSVPrinter(writer, CSVFormat.DEFAULT.builder()
+            .setHeader(historyColumns().toArray(String[]::new)).setRecordSeparator('\n').get());
+      }
+      List<Object> row = new ArrayList<>();
+      row.add(round);
+      row.add(clients);
+      row.add(String.format(java.util.Locale.ROOT, "%.3f", seconds));
+      row.add(format(trainLoss));
+      for (String column : metricColumns) {
+        Double value = metrics.get(column);
+        row.add(value == null ? "" : format(value));
+      }
+      history.printRecord(row);
+      history.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append to " + folder.resolve(HISTORY), e);
+    }
+  }
+
+  /** Writes {@code summary.json} atomically. */
+  public void writeSummary(Map<String, Object> summary) {
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    try {
+      writeAtomically(SUMMARY, json.writeValueAsBytes(summary));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + folder.resolve(SUMMARY), e);
+    }
+  }
+
+  /** Writes a text file of the run folder atomically. */
+  public void writeText(String name, String text) {
+    writeAtomically(name, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Moves a finished file into the run folder under {@code name}, replacing nothing else. */
+  public void moveIn(Path file, String name) {
+    try {
+      move(file, folder.resolve(name));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot move " + file + " to " + folder.resolve(name), e);
+    }
+  }
+
+  /** A temporary file in the run folder, for writers that need a path. */
+  public Path temporaryFile(String name) {
+    try {
+      return Files.createTempFile(folder, "." + name, ".tmp");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a file in " + folder, e);
+    }
+  }
+
+  public void closeHistory() {
+    if (history != null) {
+      try {
+        history.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot close " + folder.resolve(HISTORY), e);
+      }
+      history = null;
+    }
+  }
+
+  private void writeAtomically(String name, byte[] content) {
+    try {
+      Path temporary = Files.createTempFile(folder, "." + name, ".tmp");
+      Files.write(temporary, content);
+      move(temporary, folder.resolve(name));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + folder.resolve(name), e);
+    }
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static String format(double value) {
+    return Double.isNaN(value) ? "" : Double.toString(value);
+  }
+}
