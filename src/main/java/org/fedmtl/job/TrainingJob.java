@@ -108,6 +108,7 @@ public final class TrainingJob {
     List<String> metricNames = TaskEvaluation.metricNames(tasks);
     MetricHistory history = new MetricHistory(metricNames, metric -> higherIsBetter(metric));
     double[] trainLoss = {Double.NaN};
+    double[] roundSeconds = {0};
     long[] bytesMoved = {0};
     float[] finalParameters = rounds.run(initial, 1, (result, global) -> {
       run.appendHistory(result.round(), result.trainedClients(), result.seconds(),
@@ -115,15 +116,16 @@ public final class TrainingJob {
       history.add(result.round(), result.metrics());
       trainLoss[0] = result.trainLoss();
       bytesMoved[0] += result.bytesMoved();
-      logRound(result, (System.nanoTime() - start) / 1e9);
+      roundSeconds[0] += result.seconds();
+      logRound(result, roundSeconds[0]);
     });
     run.closeHistory();
 
     network.params().assign(Nd4j.createFromArray(finalParameters));
     writeModel(run, network);
     double wallSeconds = (System.nanoTime() - start) / 1e9;
-    Map<String, Object> summary = summary(history, trainLoss[0], wallSeconds, clients, layout,
-        bytesMoved[0]);
+    Map<String, Object> summary = summary(history, trainLoss[0], wallSeconds, roundSeconds[0],
+        clients, layout, bytesMoved[0]);
     run.writeSummary(summary);
     LOG.info("finished {} rounds in {} s; results in {}", config.federation().rounds(),
         String.format("%.1f", wallSeconds), run.folder());
@@ -176,7 +178,8 @@ public final class TrainingJob {
         .type().higherIsBetter(metric.substring(metric.lastIndexOf('.') + 1));
   }
 
-  private void logRound(RoundResult result, double elapsed) {
+  /** One INFO line per round; the ETA extrapolates the mean round time so far. */
+  private void logRound(RoundResult result, double roundSecondsSoFar) {
     int rounds = config.federation().rounds();
     StringBuilder line = new StringBuilder(String.format("round %d/%d  clients %d",
         result.round(), rounds, result.trainedClients()));
@@ -186,7 +189,7 @@ public final class TrainingJob {
     line.append(String.format("  train_loss %.4f", result.trainLoss()));
     result.metrics().forEach((metric, value) ->
         line.append(String.format("  %s %.4f", metric, value)));
-    double perRound = elapsed / result.round();
+    double perRound = roundSecondsSoFar / result.round();
     line.append(String.format("  %.2f s  ETA %.0f s", result.seconds(),
         perRound * (rounds - result.round())));
     LOG.info(line.toString());
@@ -203,7 +206,8 @@ public final class TrainingJob {
   }
 
   private Map<String, Object> summary(MetricHistory history, double trainLoss,
-      double wallSeconds, ClientData clients, ParameterLayout layout, long bytesMoved) {
+      double wallSeconds, double roundSeconds, ClientData clients, ParameterLayout layout,
+      long bytesMoved) {
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("name", config.name());
     summary.put("seed", config.seed());
@@ -212,7 +216,7 @@ public final class TrainingJob {
     summary.put("clients_per_round", config.federation().clientsPerRound());
     summary.put("parameters", layout.size());
     summary.put("wall_seconds", wallSeconds);
-    summary.put("seconds_per_round", wallSeconds / config.federation().rounds());
+    summary.put("seconds_per_round", roundSeconds / config.federation().rounds());
     summary.put("bytes_moved", bytesMoved);
     summary.put("final_train_loss", Double.isNaN(trainLoss) ? null : trainLoss);
     Map<String, Object> metrics = new LinkedHashMap<>();

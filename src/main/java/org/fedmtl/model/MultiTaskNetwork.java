@@ -30,6 +30,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossMSE;
  * 1997): one shared backbone feeding one head per task, as a DL4J {@link ComputationGraph} with
  * one output per task, in task order.
  *
+ * <p>Weights start as PyTorch's layers do, uniform in +-1/sqrt(fan-in) (DL4J's {@code UNIFORM}),
+ * so experiments ported from PyTorch start from the same distribution; biases start at zero.
+ *
  * <p>The training objective is sum_t lambda_t L_t, the task losses weighted by their configured
  * loss weights. Each head's loss function carries its weight (a per-output weight vector of
  * constant lambda_t), so DL4J's sum of output losses is exactly the weighted objective. Examples
@@ -49,7 +52,7 @@ public final class MultiTaskNetwork {
         .seed(seed)
         .dataType(DataType.FLOAT)
         .updater(updater(model))
-        .weightInit(WeightInit.RELU)
+        .weightInit(WeightInit.UNIFORM)
         .graphBuilder()
         .addInputs("input");
 
@@ -157,7 +160,6 @@ public final class MultiTaskNetwork {
     return new OutputLayer.Builder(loss)
         .nOut(task.outputSize())
         .activation(classification ? Activation.SOFTMAX : Activation.IDENTITY)
-        .weightInit(WeightInit.XAVIER)
         .build();
   }
 
