@@ -43,7 +43,7 @@ if [[ ! -f "$JAR" || ! -f "$ROOT/target/classpath-local.txt" \
       || -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" "$ROOT/conf/default.conf" -newer "$JAR" \
                -print -quit)" ]]; then
   echo "building fedmtl (mvn package; the first build downloads dependencies)..." >&2
-  (cd "$ROOT" && mvn -q -B -DskipTests package) >&2
+  (cd "$ROOT" && mvn -q -B -Dstyle.color=never -DskipTests package) >&2
 fi
 
 # MultiMNIST is built from the real MNIST files, fetched once with npm.

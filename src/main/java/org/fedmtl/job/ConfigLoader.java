@@ -350,8 +350,15 @@ public final class ConfigLoader {
       }
     }
 
+    private ConfigValue value(String key) {
+      if (!config.hasPath(key)) {
+        throw new InvalidInputException(prefix + key + ": missing");
+      }
+      return config.getValue(key);
+    }
+
     String string(String key) {
-      ConfigValue value = config.getValue(key);
+      ConfigValue value = value(key);
       if (value.valueType() == ConfigValueType.OBJECT || value.valueType() == ConfigValueType.LIST
           || value.valueType() == ConfigValueType.NULL) {
         throw invalid(key, "expected a string, got " + describe(value));
@@ -377,7 +384,7 @@ public final class ConfigLoader {
     }
 
     long longValue(String key) {
-      ConfigValue value = config.getValue(key);
+      ConfigValue value = value(key);
       if (value.valueType() != ConfigValueType.NUMBER
           || !(value.unwrapped() instanceof Integer || value.unwrapped() instanceof Long)) {
         throw invalid(key, "expected an integer, got " + describe(value));
@@ -412,7 +419,7 @@ public final class ConfigLoader {
     }
 
     private double number(String key) {
-      ConfigValue value = config.getValue(key);
+      ConfigValue value = value(key);
       if (value.valueType() == ConfigValueType.STRING) {
         String text = ((String) value.unwrapped()).trim();
         if (text.equalsIgnoreCase("nan") || text.toLowerCase(Locale.ROOT).contains("inf")) {
@@ -426,7 +433,7 @@ public final class ConfigLoader {
     }
 
     List<Integer> positiveIntegers(String key, int max) {
-      ConfigValue value = config.getValue(key);
+      ConfigValue value = value(key);
       if (value.valueType() != ConfigValueType.LIST) {
         throw invalid(key, "expected a list of integers like [64, 32], got " + describe(value));
       }
@@ -443,7 +450,7 @@ public final class ConfigLoader {
     }
 
     List<String> strings(String key) {
-      ConfigValue value = config.getValue(key);
+      ConfigValue value = value(key);
       if (value.valueType() != ConfigValueType.LIST) {
         throw invalid(key, "expected a list of column names, got " + describe(value));
       }

@@ -1,0 +1,98 @@
+package org.fedmtl.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.fedmtl.SparkTests;
+import org.fedmtl.report.RunDirectory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole job in local[2]: outputs, learning, and determinism across partitionings. */
+class FederatedTrainingTest {
+  @TempDir
+  static Path root;
+  private static SparkSession spark;
+  private static Map<String, Object> summary;
+
+  @BeforeAll
+  static void runOnce() {
+    spark = SparkTests.session("local[2]");
+    ExperimentConfig config = SparkTests.smallExperiment(root, "run1");
+    summary = new TrainingJob(spark, config).run(TrainingJob.prepare(config));
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  @Test
+  void leavesTheFourFilesWithOneHistoryRowPerRound() throws Exception {
+    Path run = root.resolve("run1");
+    for (String file : List.of(RunDirectory.HISTORY, RunDirectory.SUMMARY, RunDirectory.CONFIG,
+        RunDirectory.MODEL)) {
+      assertTrue(Files.isRegularFile(run.resolve(file)), file);
+    }
+    List<String> history = Files.readAllLines(run.resolve(RunDirectory.HISTORY));
+    assertEquals("round,clients,seconds,train_loss,task1.accuracy,task1.f1,task2.accuracy,"
+        + "task2.f1", history.get(0));
+    assertEquals(5, history.size());
+    assertTrue(history.get(4).startsWith("4,4,"));
+    ExperimentConfig reloaded = ConfigLoader.load(run.resolve(RunDirectory.CONFIG).toFile(),
+        List.of());
+    assertEquals(4, reloaded.federation().rounds());
+  }
+
+  @Test
+  void learnsBothTasksFarAboveChance() throws Exception {
+    JsonNode json = new ObjectMapper().readTree(root.resolve("run1/summary.json").toFile());
+    double task1 = json.at("/metrics/task1.accuracy/final").asDouble();
+    double task2 = json.at("/metrics/task2.accuracy/final").asDouble();
+    assertTrue(task1 > 0.35, "task1 accuracy " + task1 + " (chance 0.10)");
+    assertTrue(task2 > 0.27, "task2 accuracy " + task2 + " (chance 0.20)");
+    assertTrue(json.at("/metrics/task1.accuracy/best").asDouble() >= task1);
+    assertEquals(42, json.get("seed").asInt());
+    assertTrue(json.get("config_digest").asText().startsWith("sha256:"));
+    assertEquals("3.5.9", json.at("/versions/spark").asText());
+    assertEquals(summary.get("clients"), 8);
+  }
+
+  @Test
+  void sameSeedGivesTheSameRunWhateverThePartitioning() throws Exception {
+    ExperimentConfig config = SparkTests.smallExperiment(root, "run2", "data.partitions=3");
+    new TrainingJob(spark, config).run(TrainingJob.prepare(config));
+
+    assertEquals(SparkTests.metricColumns(root.resolve("run1/history.csv")),
+        SparkTests.metricColumns(root.resolve("run2/history.csv")));
+    ComputationGraph first = ModelSerializer.restoreComputationGraph(
+        root.resolve("run1/model.zip").toFile());
+    ComputationGraph second = ModelSerializer.restoreComputationGraph(
+        root.resolve("run2/model.zip").toFile());
+    assertArrayEquals(first.params().toFloatVector(), second.params().toFloatVector());
+  }
+
+  @Test
+  void anotherSeedGivesAnotherRun() throws Exception {
+    ExperimentConfig config = SparkTests.smallExperiment(root, "run3", "seed=7",
+        "rounds=2", "data.train=\"" + root.resolve("data7/train") + "\"",
+        "data.test=\"" + root.resolve("data7/test") + "\"");
+    new TrainingJob(spark, config).run(TrainingJob.prepare(config));
+
+    List<String> seed42 = SparkTests.metricColumns(root.resolve("run1/history.csv"));
+    List<String> seed7 = SparkTests.metricColumns(root.resolve("run3/history.csv"));
+    assertTrue(!seed42.get(1).equals(seed7.get(1)));
+  }
+}

@@ -1,0 +1,83 @@
+package org.fedmtl.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line's answers to bad input: one line, exit code 2, nothing damaged. */
+class MainTest {
+  @TempDir
+  Path folder;
+
+  @Test
+  void badConfigValueIsOneLineAndExitCodeTwo() {
+    Outcome outcome = run("rounds=-3");
+    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());
+    assertEquals(1, outcome.stderr().lines().count(), outcome.stderr());
+    assertTrue(outcome.stderr().startsWith("error: command line rounds=-3: 1: rounds: must be"),
+        outcome.stderr());
+  }
+
+  @Test
+  void secondArgumentThatIsNotKeyValue() {
+    Outcome outcome = run("conf/default.conf", "rounds");
+    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());
+    assertTrue(outcome.stderr().contains("argument 'rounds' is not key=value"));
+  }
+
+  @Test
+  void finishedRunFolderIsRefusedAndLeftAlone() throws Exception {
+    Path run = Files.createDirectories(folder.resolve("run"));
+    Files.writeString(run.resolve("summary.json"), "{\"done\": true}");
+    Files.writeString(run.resolve("history.csv"), "round\n1\n");
+
+    Outcome outcome = run("output.dir=\"" + run + "\"");
+
+    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());
+    assertTrue(outcome.stderr().contains("already holds a finished run"), outcome.stderr());
+    assertEquals("{\"done\": true}", Files.readString(run.resolve("summary.json")));
+    assertEquals("round\n1\n", Files.readString(run.resolve("history.csv")));
+  }
+
+  @Test
+  void missingDataWithoutGeneratorStopsBeforeTraining() {
+    Path run = folder.resolve("run");
+    Outcome outcome = run("--master", "local[1]", "data.generator=none",
+        "data.train=\"" + folder.resolve("absent") + "\"", "output.dir=\"" + run + "\"");
+
+    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());
+    assertEquals(1, outcome.stderr().lines().filter(l -> l.startsWith("error:")).count());
+    assertTrue(outcome.stderr().contains("data.train: " + folder.resolve("absent")
+        + " does not exist"), outcome.stderr());
+    assertFalse(outcome.stderr().contains("\tat "), "no stack trace");
+    assertFalse(Files.exists(run.resolve("summary.json")));
+  }
+
+  @Test
+  void helpListsTheUsage() {
+    Outcome outcome = run("--help");
+    assertEquals(0, outcome.code());
+  }
+
+  private record Outcome(int code, String stderr) {}
+
+  private static Outcome run(String... args) {
+    PrintStream original = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      int code = Main.run(args);
+      return new Outcome(code, captured.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(original);
+    }
+  }
+}
