@@ -7,10 +7,13 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.PartitionPruningRDD;
+import org.apache.spark.util.CollectionAccumulator;
 import org.fedmtl.aggregation.Aggregator;
 import org.fedmtl.aggregation.ParameterLayout;
 import org.fedmtl.aggregation.WeightedParameterSum;
@@ -69,12 +72,14 @@ public final class FederatedRounds<M extends Serializable> {
           spec.clientsPerRound());
 
       describe(round, "local training of " + sampled.length + " clients");
-      WeightedParameterSum sum = trainSampled(broadcast, sampled, round);
+      CollectionAccumulator<String> executors = spark.sc().collectionAccumulator();
+      WeightedParameterSum sum = trainSampled(broadcast, sampled, round, executors);
       long bytesMoved = (long) layout.size() * Float.BYTES * partitionsOf(sampled).length
           + sum.payloadBytes() * partitionsOf(sampled).length;
-      if (sum.clients() == 0) {
-        LOG.warn("round {}: no client update could be used ({} skipped); the global model is kept",
-            round, sum.skippedClients());
+      if (sum.clients() < spec.minClients()) {
+        LOG.warn("round {}: {} of {} sampled clients gave a usable update, fewer than "
+            + "aggregation.min-clients = {}; the global model is kept", round, sum.clients(),
+            sampled.length, spec.minClients());
       } else {
         global = aggregator.aggregate(global, sum, layout);
         broadcast.destroy();
@@ -87,8 +92,10 @@ public final class FederatedRounds<M extends Serializable> {
         metrics = evaluate(broadcast);
       }
       double seconds = (System.nanoTime() - start) / 1e9;
+      List<String> executorIds = new ArrayList<>(new TreeSet<>(executors.value()));
       listener.onRound(new RoundResult(round, sampled.length, sum.clients(),
-          sum.skippedClients(), sum.meanLoss(), metrics, seconds, bytesMoved), global);
+          sum.skippedClients(), sum.meanLoss(), metrics, seconds, bytesMoved, executorIds),
+          global);
     }
     broadcast.destroy();
     spark.clearJobGroup();
@@ -105,7 +112,8 @@ public final class FederatedRounds<M extends Serializable> {
     }
   }
 
-  private WeightedParameterSum trainSampled(Broadcast<float[]> global, int[] sampled, int round) {
+  private WeightedParameterSum trainSampled(Broadcast<float[]> global, int[] sampled, int round,
+      CollectionAccumulator<String> executors) {
     int[] partitions = partitionsOf(sampled);
     ClassTag<ClientShard> tag = ClassTag$.MODULE$.apply(ClientShard.class);
     JavaRDD<ClientShard> selected = new JavaRDD<>(
@@ -122,6 +130,7 @@ public final class FederatedRounds<M extends Serializable> {
         }
         if (session == null) {
           session = clientUpdate.open();
+          executors.add(SparkEnv.get().executorId());
         }
         session.update(shard, global.value(), round, partial);
       }

@@ -1,5 +1,6 @@
 package org.fedmtl.federation;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,6 +14,8 @@ import java.util.Map;
  * @param metrics test metrics of the new global model, empty when this round was not evaluated
  * @param seconds wall time of the round, evaluation included
  * @param bytesMoved bytes of the broadcast global model plus the partial sums sent back
+ * @param executors ids of the Spark executors that trained this round's clients, sorted
  */
 public record RoundResult(int round, int sampledClients, int trainedClients, int skippedClients,
-    double trainLoss, Map<String, Double> metrics, double seconds, long bytesMoved) {}
+    double trainLoss, Map<String, Double> metrics, double seconds, long bytesMoved,
+    List<String> executors) {}

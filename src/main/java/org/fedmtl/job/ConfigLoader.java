@@ -223,9 +223,16 @@ public final class ConfigLoader {
         keys.longValue("data.multimnist.seed"));
     checkGenerator(keys, generator, model, tasks, format);
 
-    FederationSpec federation = new FederationSpec(seed, rounds, clientsPerRound, evaluateEvery);
+    int minClients = keys.integer("aggregation.min-clients", 1, 100_000_000);
+    if (minClients > clientsPerRound) {
+      throw keys.invalid("aggregation.min-clients", "is " + minClients
+          + ", more than clients-per-round (" + clientsPerRound + "); no round could update");
+    }
+    FederationSpec federation = new FederationSpec(seed, rounds, clientsPerRound, evaluateEvery,
+        minClients);
     return new ExperimentConfig(name, federation, local, aggregator, model, tasks, data,
-        generator, synthetic, multiMnist, keys.string("output.dir"), config, source);
+        generator, synthetic, multiMnist, keys.integer("checkpoint.every", 0, 10_000_000),
+        keys.string("output.dir"), config, source);
   }
 
   private static List<TaskSpec> tasks(Config config, Keys keys) {

@@ -23,13 +23,15 @@ import org.fedmtl.tasks.TaskSpec;
  * @param generator {@code none}, {@code synthetic} or {@code multimnist}
  * @param synthetic settings of the synthetic generator
  * @param multiMnist settings of the MultiMNIST generator
+ * @param checkpointEvery rounds between checkpoints, 0 for none
  * @param outputDir the run folder, or empty for an automatic one
  * @param resolved the fully resolved configuration, as written to config.conf
  * @param source where the configuration came from, for messages
  */
 public record ExperimentConfig(String name, FederationSpec federation, LocalTrainingSpec local,
     String aggregator, ModelSpec model, List<TaskSpec> tasks, DataSpec data, String generator,
-    SyntheticData.Spec synthetic, MultiMnist.Spec multiMnist, String outputDir, Config resolved,
+    SyntheticData.Spec synthetic, MultiMnist.Spec multiMnist, int checkpointEvery,
+    String outputDir, Config resolved,
     String source) {
 
   public long seed() {

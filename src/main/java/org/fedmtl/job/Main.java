@@ -14,6 +14,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * The command line: {@code fedmtl [--master URL] [CONFIG_FILE] [key=value ...]}. Exit code 0
@@ -21,6 +22,7 @@ import picocli.CommandLine.Parameters;
  * anything else.
  */
 @Command(name = "fedmtl", mixinStandardHelpOptions = true, sortOptions = false,
+    subcommands = Main.Resume.class,
     description = "Federated multi-task training on Apache Spark.",
     footer = {"", "Keys and their defaults are documented in conf/default.conf."})
 public final class Main implements Callable<Integer> {
@@ -78,6 +80,41 @@ public final class Main implements Callable<Integer> {
       spark.stop();
     }
     return 0;
+  }
+
+  /** {@code fedmtl resume RUN_DIR}: continues a run that stopped, from its newest checkpoint. */
+  @Command(name = "resume", mixinStandardHelpOptions = true,
+      description = "Continue a run that stopped, from the newest good checkpoint in its folder.")
+  static final class Resume implements Callable<Integer> {
+    @Option(names = "--master", paramLabel = "URL",
+        description = "Spark master (default: spark.master if set, else local[*]).")
+    String master;
+
+    @Parameters(paramLabel = "RUN_DIR", description = "The run folder of the stopped run.")
+    File runFolder;
+
+    @ParentCommand
+    Main parent;
+
+    @Override
+    public Integer call() {
+      File recorded = new File(runFolder, RunDirectory.CONFIG);
+      if (!recorded.isFile()) {
+        throw new InvalidInputException("resume: " + runFolder + " holds no "
+            + RunDirectory.CONFIG + "; it is not a run folder");
+      }
+      ExperimentConfig config = ConfigLoader.load(recorded,
+          List.of("output.dir=\"" + runFolder.getPath().replace("\"", "\\\"") + "\""));
+      RunDirectory run = RunDirectory.resume(runFolder.toPath(),
+          org.fedmtl.tasks.TaskEvaluation.metricNames(config.tasks()));
+      SparkSession spark = startSpark(config, master != null ? master : parent.master);
+      try {
+        new TrainingJob(spark, config).resume(run);
+      } finally {
+        spark.stop();
+      }
+      return 0;
+    }
   }
 
   static SparkSession startSpark(ExperimentConfig config, String master) {

@@ -12,13 +12,17 @@ import org.fedmtl.federation.ClientUpdateFunction;
 import org.fedmtl.model.ModelSpec;
 import org.fedmtl.model.MultiTaskNetwork;
 import org.fedmtl.tasks.TaskSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wires local multi-task training into the rounds: one network per Spark task, each client
  * trained from the stream (seed, "local-training", round, client id) and weighted per group.
+ * A client whose training fails or whose update is not finite is skipped and counted.
  */
 final class MultiTaskClientUpdate implements ClientUpdateFunction {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(MultiTaskClientUpdate.class);
 
   private final ModelSpec model;
   private final List<TaskSpec> tasks;
@@ -42,10 +46,22 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
     List<String> taskNames = tasks.stream().map(TaskSpec::name).toList();
     return (client, global, round, sum) -> {
       long stream = Seeds.derive(seed, "local-training", round, Seeds.hash(client.clientId()));
-      LocalResult result = trainer.train(client, global, stream);
+      LocalResult result;
+      try {
+        result = trainer.train(client, global, stream);
+      } catch (RuntimeException e) {
+        LOG.warn("round {}: client {} skipped, its local training failed: {}", round,
+            client.clientId(), e.toString());
+        sum.skip();
+        return;
+      }
       double[] weights = GroupWeights.byLabelledExamples(layout, taskNames, result.examples(),
           result.labelledExamples());
-      sum.add(layout, result.parameters(), weights, result.lossSum(), result.lossExamples());
+      if (!sum.add(layout, result.parameters(), weights, result.lossSum(),
+          result.lossExamples())) {
+        LOG.warn("round {}: client {} skipped, its update is not finite", round,
+            client.clientId());
+      }
     };
   }
 }

@@ -1,6 +1,8 @@
 package org.fedmtl.job;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -14,6 +16,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -27,10 +30,11 @@ import org.fedmtl.data.ClientData;
 import org.fedmtl.data.ClientDataLoader;
 import org.fedmtl.data.MultiMnist;
 import org.fedmtl.data.SyntheticData;
+import org.fedmtl.federation.Checkpoint;
+import org.fedmtl.federation.CheckpointStore;
 import org.fedmtl.federation.FederatedRounds;
 import org.fedmtl.federation.RoundResult;
 import org.fedmtl.model.MultiTaskNetwork;
-import org.fedmtl.report.MetricHistory;
 import org.fedmtl.report.RunDirectory;
 import org.fedmtl.tasks.TaskEvaluation;
 import org.fedmtl.tasks.TaskSpec;
@@ -48,6 +52,7 @@ public final class TrainingJob {
 
   private final SparkSession spark;
   private final ExperimentConfig config;
+  private int failAfterRound = -1;
 
   public TrainingJob(SparkSession spark, ExperimentConfig config) {
     this.spark = spark;
@@ -73,11 +78,39 @@ public final class TrainingJob {
         TaskEvaluation.metricNames(config.tasks()));
   }
 
-  /** Runs the experiment into {@code run}. */
+  /** Runs the experiment into {@code run} from its first round. */
   public Map<String, Object> run(RunDirectory run) {
-    long start = System.nanoTime();
-    run.writeText(RunDirectory.CONFIG, config.resolved().root().render(
+    Config recorded = config.resolved().withValue("output.dir",
+        ConfigValueFactory.fromAnyRef(run.folder().toString()));
+    run.writeText(RunDirectory.CONFIG, recorded.root().render(
         ConfigRenderOptions.defaults().setOriginComments(false).setJson(false)));
+    return execute(run, Optional.empty());
+  }
+
+  /**
+   * Continues the run in {@code run} from its newest good checkpoint, or from the start when it
+   * has none; the rounds after the checkpoint are run again and give what they gave before.
+   */
+  public Map<String, Object> resume(RunDirectory run) {
+    Optional<Checkpoint> checkpoint = checkpoints(run).latest();
+    if (checkpoint.isPresent()) {
+      LOG.info("resuming {} after round {}", run.folder(), checkpoint.get().round());
+      run.restoreHistory(checkpoint.get().attachments().getOrDefault(RunDirectory.HISTORY,
+          new byte[0]));
+    } else {
+      LOG.warn("no usable checkpoint in {}; starting again from round 1", run.folder());
+      run.restoreHistory(new byte[0]);
+    }
+    return execute(run, checkpoint);
+  }
+
+  /** Test hook: stop the run with an error right after round {@code round} is recorded. */
+  void failAfterRound(int round) {
+    this.failAfterRound = round;
+  }
+
+  private Map<String, Object> execute(RunDirectory run, Optional<Checkpoint> resumeFrom) {
+    long start = System.nanoTime();
     LOG.info("run folder {}", run.folder().toAbsolutePath());
 
     generateMissingData();
@@ -99,37 +132,52 @@ public final class TrainingJob {
     float[] initial = network.params().toFloatVector();
     LOG.info("model: {} backbone, {} parameters in groups {}", config.model().backbone(),
         layout.size(), layout.groupNames());
+    if (resumeFrom.isPresent()) {
+      initial = resumeFrom.get().globalParameters();
+      if (initial.length != layout.size()) {
+        throw new InvalidInputException("resume: the checkpoint holds " + initial.length
+            + " parameters but the configured model has " + layout.size());
+      }
+    }
 
     FederatedRounds<TaskEvaluation> rounds = new FederatedRounds<>(
         JavaSparkContext.fromSparkContext(spark.sparkContext()), clients, test, layout,
         new FedAvg(), new MultiTaskClientUpdate(config.model(), tasks, config.local(), layout,
             config.seed()),
         new MultiTaskEvaluation(config.model(), tasks), config.federation());
-    List<String> metricNames = TaskEvaluation.metricNames(tasks);
-    MetricHistory history = new MetricHistory(metricNames, metric -> higherIsBetter(metric));
-    double[] trainLoss = {Double.NaN};
-    double[] roundSeconds = {0};
-    long[] bytesMoved = {0};
-    float[] finalParameters = rounds.run(initial, 1, (result, global) -> {
+    RunTotals totals = RunTotals.of(run.readHistory(), TaskEvaluation.metricNames(tasks),
+        this::higherIsBetter);
+    CheckpointStore checkpoints = checkpoints(run);
+    int firstRound = resumeFrom.map(c -> c.round() + 1).orElse(1);
+    float[] finalParameters = rounds.run(initial, firstRound, (result, global) -> {
       run.appendHistory(result.round(), result.trainedClients(), result.seconds(),
-          result.trainLoss(), result.metrics());
-      history.add(result.round(), result.metrics());
-      trainLoss[0] = result.trainLoss();
-      bytesMoved[0] += result.bytesMoved();
-      roundSeconds[0] += result.seconds();
-      logRound(result, roundSeconds[0]);
+          result.trainLoss(), result.metrics(), result.bytesMoved());
+      totals.add(result);
+      logRound(result, totals.roundSeconds() / totals.rounds());
+      int every = config.checkpointEvery();
+      if (every > 0 && result.round() % every == 0 && result.round() < config.federation()
+          .rounds()) {
+        checkpoints.write(new Checkpoint(result.round(), global, Map.of(),
+            Map.of(RunDirectory.HISTORY, run.historyBytes())));
+      }
+      if (result.round() == failAfterRound) {
+        throw new IllegalStateException("stopped after round " + result.round() + " (test)");
+      }
     });
     run.closeHistory();
 
     network.params().assign(Nd4j.createFromArray(finalParameters));
     writeModel(run, network);
     double wallSeconds = (System.nanoTime() - start) / 1e9;
-    Map<String, Object> summary = summary(history, trainLoss[0], wallSeconds, roundSeconds[0],
-        clients, layout, bytesMoved[0]);
+    Map<String, Object> summary = summary(totals, wallSeconds, clients, layout);
     run.writeSummary(summary);
     LOG.info("finished {} rounds in {} s; results in {}", config.federation().rounds(),
         String.format("%.1f", wallSeconds), run.folder());
     return summary;
+  }
+
+  private static CheckpointStore checkpoints(RunDirectory run) {
+    return new CheckpointStore(run.resolve("checkpoint"));
   }
 
   private void generateMissingData() {
@@ -179,7 +227,7 @@ public final class TrainingJob {
   }
 
   /** One INFO line per round; the ETA extrapolates the mean round time so far. */
-  private void logRound(RoundResult result, double roundSecondsSoFar) {
+  private void logRound(RoundResult result, double meanRoundSeconds) {
     int rounds = config.federation().rounds();
     StringBuilder line = new StringBuilder(String.format("round %d/%d  clients %d",
         result.round(), rounds, result.trainedClients()));
@@ -189,9 +237,8 @@ public final class TrainingJob {
     line.append(String.format("  train_loss %.4f", result.trainLoss()));
     result.metrics().forEach((metric, value) ->
         line.append(String.format("  %s %.4f", metric, value)));
-    double perRound = roundSecondsSoFar / result.round();
     line.append(String.format("  %.2f s  ETA %.0f s", result.seconds(),
-        perRound * (rounds - result.round())));
+        meanRoundSeconds * (rounds - result.round())));
     LOG.info(line.toString());
   }
 
@@ -205,9 +252,8 @@ public final class TrainingJob {
     run.moveIn(temporary, RunDirectory.MODEL);
   }
 
-  private Map<String, Object> summary(MetricHistory history, double trainLoss,
-      double wallSeconds, double roundSeconds, ClientData clients, ParameterLayout layout,
-      long bytesMoved) {
+  private Map<String, Object> summary(RunTotals totals, double wallSeconds, ClientData clients,
+      ParameterLayout layout) {
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("name", config.name());
     summary.put("seed", config.seed());
@@ -216,11 +262,14 @@ public final class TrainingJob {
     summary.put("clients_per_round", config.federation().clientsPerRound());
     summary.put("parameters", layout.size());
     summary.put("wall_seconds", wallSeconds);
-    summary.put("seconds_per_round", roundSeconds / config.federation().rounds());
-    summary.put("bytes_moved", bytesMoved);
-    summary.put("final_train_loss", Double.isNaN(trainLoss) ? null : trainLoss);
+    summary.put("seconds_per_round", totals.roundSeconds() / totals.rounds());
+    summary.put("bytes_moved", totals.bytesMoved());
+    summary.put("skipped_clients", totals.skippedClients());
+    summary.put("executors", totals.executors());
+    summary.put("final_train_loss", Double.isNaN(totals.lastTrainLoss()) ? null
+        : totals.lastTrainLoss());
     Map<String, Object> metrics = new LinkedHashMap<>();
-    history.records().forEach((metric, record) -> {
+    totals.metrics().records().forEach((metric, record) -> {
       Map<String, Object> entry = new LinkedHashMap<>();
       entry.put("final", record.last());
       entry.put("final_round", record.lastRound());
@@ -237,7 +286,7 @@ public final class TrainingJob {
 
   /** SHA-256 of the resolved configuration without the run folder: the experiment's identity. */
   String configDigest() {
-    String canonical = config.resolved().withoutPath("output").root()
+    String canonical = config.resolved().withoutPath("output").withoutPath("checkpoint").root()
         .render(ConfigRenderOptions.concise().setJson(true));
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256")

@@ -32,6 +32,7 @@ public final class RunDirectory {
 
   private static final List<String> LEADING_COLUMNS =
       List.of("round", "clients", "seconds", "train_loss");
+  private static final String BYTES_COLUMN = "bytes_moved";
 
   private final Path folder;
   private final List<String> metricColumns;
@@ -75,6 +76,28 @@ public final class RunDirectory {
     return new RunDirectory(folder, metricColumns);
   }
 
+  /**
+   * Opens the folder of a run that stopped before it finished, to continue it.
+   *
+   * @throws InvalidInputException when the folder is not an unfinished run
+   */
+  public static RunDirectory resume(Path folder, List<String> metricColumns) {
+    if (!Files.isDirectory(folder)) {
+      throw new InvalidInputException("resume: " + folder + " is not a folder");
+    }
+    if (!Files.isRegularFile(folder.resolve(CONFIG))) {
+      throw new InvalidInputException("resume: " + folder + " holds no " + CONFIG
+          + "; it is not a run folder");
+    }
+    if (Files.exists(folder.resolve(SUMMARY))) {
+      throw new InvalidInputException("resume: the run in " + folder + " already finished");
+    }
+    if (!Files.isWritable(folder)) {
+      throw new InvalidInputException("resume: cannot write to " + folder);
+    }
+    return new RunDirectory(folder, metricColumns);
+  }
+
   public Path folder() {
     return folder;
   }
@@ -87,18 +110,67 @@ public final class RunDirectory {
   public List<String> historyColumns() {
     List<String> columns = new ArrayList<>(LEADING_COLUMNS);
     columns.addAll(metricColumns);
+    columns.add(BYTES_COLUMN);
     return columns;
+  }
+
+  /** The rows of {@code history.csv} so far, each keyed by column name; empty when none. */
+  public List<Map<String, String>> readHistory() {
+    flushHistory();
+    Path file = folder.resolve(HISTORY);
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    try (var reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
+        var parser = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build()
+            .parse(reader)) {
+      List<Map<String, String>> rows = new ArrayList<>();
+      parser.forEach(record -> rows.add(record.toMap()));
+      return rows;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  /** The bytes of {@code history.csv} as written so far. */
+  public byte[] historyBytes() {
+    flushHistory();
+    try {
+      Path file = folder.resolve(HISTORY);
+      return Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + folder.resolve(HISTORY), e);
+    }
+  }
+
+  /** Replaces {@code history.csv} with {@code content} (a checkpoint's copy), atomically. */
+  public void restoreHistory(byte[] content) {
+    closeHistory();
+    if (content.length == 0) {
+      try {
+        Files.deleteIfExists(folder.resolve(HISTORY));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete " + folder.resolve(HISTORY), e);
+      }
+      return;
+    }
+    writeAtomically(HISTORY, content);
   }
 
   /** Appends one round to {@code history.csv} and flushes it; absent metrics stay empty. */
   public void appendHistory(int round, int clients, double seconds, double trainLoss,
-      Map<String, Double> metrics) {
+      Map<String, Double> metrics, long bytesMoved) {
     try {
       if (history == null) {
-        BufferedWriter writer = Files.newBufferedWriter(folder.resolve(HISTORY),
-            StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-        history = new CSVPrinter(writer, CSVFormat.DEFAULT.builder()
-            .setHeader(historyColumns().toArray(String[]::new)).setRecordSeparator('\n').get());
+        Path file = folder.resolve(HISTORY);
+        boolean continuing = Files.exists(file) && Files.size(file) > 0;
+        BufferedWriter writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8,
+            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        CSVFormat.Builder format = CSVFormat.DEFAULT.builder().setRecordSeparator('\n');
+        if (!continuing) {
+          format.setHeader(historyColumns().toArray(String[]::new));
+        }
+        history = new CSVPrinter(writer, format.build());
       }
       List<Object> row = new ArrayList<>();
       row.add(round);
@@ -109,6 +181,7 @@ public final class RunDirectory {
         Double value = metrics.get(column);
         row.add(value == null ? "" : format(value));
       }
+      row.add(bytesMoved);
       history.printRecord(row);
       history.flush();
     } catch (IOException e) {
@@ -146,6 +219,16 @@ public final class RunDirectory {
       return Files.createTempFile(folder, "." + name, ".tmp");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a file in " + folder, e);
+    }
+  }
+
+  private void flushHistory() {
+    if (history != null) {
+      try {
+        history.flush();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + folder.resolve(HISTORY), e);
+      }
     }
   }
 

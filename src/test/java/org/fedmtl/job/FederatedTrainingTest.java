@@ -2,6 +2,7 @@ package org.fedmtl.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,7 +14,9 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import org.fedmtl.InvalidInputException;
 import org.fedmtl.SparkTests;
+import org.fedmtl.tasks.TaskEvaluation;
 import org.fedmtl.report.RunDirectory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +51,7 @@ class FederatedTrainingTest {
     }
     List<String> history = Files.readAllLines(run.resolve(RunDirectory.HISTORY));
     assertEquals("round,clients,seconds,train_loss,task1.accuracy,task1.f1,task2.accuracy,"
-        + "task2.f1", history.get(0));
+        + "task2.f1,bytes_moved", history.get(0));
     assertEquals(5, history.size());
     assertTrue(history.get(4).startsWith("4,4,"));
     ExperimentConfig reloaded = ConfigLoader.load(run.resolve(RunDirectory.CONFIG).toFile(),
@@ -82,6 +85,31 @@ class FederatedTrainingTest {
     ComputationGraph second = ModelSerializer.restoreComputationGraph(
         root.resolve("run2/model.zip").toFile());
     assertArrayEquals(first.params().toFloatVector(), second.params().toFloatVector());
+  }
+
+  @Test
+  void runStoppedAfterACheckpointResumesToTheSameResult() throws Exception {
+    ExperimentConfig config = SparkTests.smallExperiment(root, "stopped", "checkpoint.every=2");
+    TrainingJob stopped = new TrainingJob(spark, config);
+    stopped.failAfterRound(3);
+    RunDirectory run = TrainingJob.prepare(config);
+    assertThrows(IllegalStateException.class, () -> stopped.run(run));
+    run.closeHistory();
+    assertEquals(4, Files.readAllLines(root.resolve("stopped/history.csv")).size(),
+        "rounds 1-3 were recorded before the stop");
+
+    new TrainingJob(spark, config).resume(RunDirectory.resume(root.resolve("stopped"),
+        TaskEvaluation.metricNames(config.tasks())));
+
+    assertEquals(SparkTests.metricColumns(root.resolve("run1/history.csv")),
+        SparkTests.metricColumns(root.resolve("stopped/history.csv")));
+    assertArrayEquals(
+        ModelSerializer.restoreComputationGraph(root.resolve("run1/model.zip").toFile())
+            .params().toFloatVector(),
+        ModelSerializer.restoreComputationGraph(root.resolve("stopped/model.zip").toFile())
+            .params().toFloatVector());
+    assertThrows(InvalidInputException.class, () -> RunDirectory.resume(
+        root.resolve("stopped"), List.of()), "a finished run is not resumed");
   }
 
   @Test

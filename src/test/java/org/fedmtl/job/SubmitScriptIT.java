@@ -1,15 +1,19 @@
 package org.fedmtl.job;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.deeplearning4j.util.ModelSerializer;
+import org.fedmtl.SparkTests;
+import org.fedmtl.job.ProcessRunner.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,18 +53,76 @@ class SubmitScriptIT {
         result.output().lines().toList());
   }
 
-  private record Result(int code, String output) {}
+  @Test
+  void runKilledWithSigkillResumesToTheSameResult() throws Exception {
+    List<String> experiment = List.of("rounds=24", "checkpoint.every=3",
+        "data.synthetic.test-rows=1000", "data.train=" + folder.resolve("data/train"),
+        "data.test=" + folder.resolve("data/test"));
+    Path whole = folder.resolve("whole");
+    Result uninterrupted = submit(with(experiment, "output.dir=" + whole));
+    assertEquals(0, uninterrupted.code(), uninterrupted.output());
+
+    Path killed = folder.resolve("killed");
+    Process process = ProcessRunner.start(folder.resolve("killed.log"), Map.of(),
+        with(List.of("./submit.sh"), with(experiment, "output.dir=" + killed)));
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (historyRows(killed) < 11 && process.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(process.isAlive(), "the run ended before it could be killed");
+    process.destroyForcibly().waitFor();
+    assertTrue(Files.notExists(killed.resolve("summary.json")));
+
+    Result resumed = submit("resume", killed.toString());
+
+    assertEquals(0, resumed.code(), resumed.output());
+    assertTrue(resumed.output().contains("resuming " + killed + " after round "),
+        resumed.output());
+    assertEquals(SparkTests.metricColumns(whole.resolve("history.csv")),
+        SparkTests.metricColumns(killed.resolve("history.csv")));
+    assertArrayEquals(parameters(whole.resolve("model.zip")),
+        parameters(killed.resolve("model.zip")));
+  }
+
+  @Test
+  void resumingSomethingThatIsNotAStoppedRun() throws Exception {
+    Result result = submit("resume", folder.toString());
+    assertEquals(2, result.code(), result.output());
+    assertEquals(List.of("error: resume: " + folder + " holds no config.conf; it is not a run "
+        + "folder"), result.output().lines().toList());
+  }
+
+  private static float[] parameters(Path model) throws IOException {
+    return ModelSerializer.restoreComputationGraph(model.toFile()).params().toFloatVector();
+  }
+
+  private static long historyRows(Path run) throws IOException {
+    Path history = run.resolve("history.csv");
+    if (!Files.exists(history)) {
+      return 0;
+    }
+    try (var lines = Files.lines(history)) {
+      return lines.count() - 1;
+    }
+  }
+
+  private static List<String> with(List<String> list, String... more) {
+    List<String> joined = new ArrayList<>(list);
+    joined.addAll(List.of(more));
+    return joined;
+  }
+
+  private static List<String> with(List<String> list, List<String> more) {
+    List<String> joined = new ArrayList<>(list);
+    joined.addAll(more);
+    return joined;
+  }
+
+  private Result submit(List<String> args) throws IOException, InterruptedException {
+    return submit(args.toArray(String[]::new));
+  }
 
   private Result submit(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("./submit.sh"));
-    command.addAll(List.of(args));
-    Path log = folder.resolve("submit-" + System.nanoTime() + ".log");
-    Process process = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(log.toFile()).start();
-    if (!process.waitFor(5, TimeUnit.MINUTES)) {
-      process.destroyForcibly();
-      throw new AssertionError("submit.sh did not finish in 5 minutes");
-    }
-    return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    return ProcessRunner.submit(folder, args);
   }
 }
