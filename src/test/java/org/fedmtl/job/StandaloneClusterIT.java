@@ -86,15 +86,17 @@ class StandaloneClusterIT {
         SparkTests.metricColumns(folder.resolve("cluster/history.csv")));
   }
 
-  /** A SPARK_HOME whose jars/ holds Spark's own jars (links to the Maven repository). */
+  /**
+   * A SPARK_HOME whose jars/ links to the jars of Spark and its dependencies in the Maven
+   * repository (the application's own jars reach the executors through spark.jars).
+   */
   private Path sparkHome() throws IOException {
     Path home = folder.resolve("spark-home");
     Path jars = Files.createDirectories(home.resolve("jars"));
-    Set<String> application = Set.of(Files.readString(Path.of("target/classpath-cluster.txt"))
-        .trim().split(":"));
     for (String jar : Files.readString(Path.of("target/classpath-local.txt")).trim().split(":")) {
-      if (!application.contains(jar)) {
-        Files.createSymbolicLink(jars.resolve(Path.of(jar).getFileName()), Path.of(jar));
+      Path link = jars.resolve(Path.of(jar).getFileName());
+      if (!Files.exists(link)) {
+        Files.createSymbolicLink(link, Path.of(jar));
       }
     }
     return home;
