@@ -76,6 +76,9 @@ public final class Main implements Callable<Integer> {
     SparkSession spark = startSpark(config, master);
     try {
       new TrainingJob(spark, config).run(run);
+    } catch (RuntimeException e) {
+      run.discardIfUnused();
+      throw e;
     } finally {
       spark.stop();
     }

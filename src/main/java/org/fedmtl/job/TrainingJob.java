@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -80,10 +81,6 @@ public final class TrainingJob {
 
   /** Runs the experiment into {@code run} from its first round. */
   public Map<String, Object> run(RunDirectory run) {
-    Config recorded = config.resolved().withValue("output.dir",
-        ConfigValueFactory.fromAnyRef(run.folder().toString()));
-    run.writeText(RunDirectory.CONFIG, recorded.root().render(
-        ConfigRenderOptions.defaults().setOriginComments(false).setJson(false)));
     return execute(run, Optional.empty());
   }
 
@@ -125,6 +122,12 @@ public final class TrainingJob {
     }
     LOG.info("{} clients ({} examples) in {} partitions; {} test examples",
         clients.clientCount(), clients.rows(), clients.partitions(), test.rows());
+    if (resumeFrom.isEmpty() && !Files.exists(run.resolve(RunDirectory.CONFIG))) {
+      Config recorded = config.resolved().withValue("output.dir",
+          ConfigValueFactory.fromAnyRef(run.folder().toString()));
+      run.writeText(RunDirectory.CONFIG, recorded.root().render(
+          ConfigRenderOptions.defaults().setOriginComments(false).setJson(false)));
+    }
 
     long initSeed = Seeds.derive(config.seed(), "initial-model");
     ComputationGraph network = MultiTaskNetwork.create(config.model(), tasks, initSeed);

@@ -36,11 +36,13 @@ public final class RunDirectory {
 
   private final Path folder;
   private final List<String> metricColumns;
+  private final boolean created;
   private CSVPrinter history;
 
-  private RunDirectory(Path folder, List<String> metricColumns) {
+  private RunDirectory(Path folder, List<String> metricColumns, boolean created) {
     this.folder = folder;
     this.metricColumns = List.copyOf(metricColumns);
+    this.created = created;
   }
 
   /**
@@ -66,14 +68,16 @@ public final class RunDirectory {
         throw new InvalidInputException(key + ": cannot read " + folder + ": " + e.getMessage());
       }
     }
+    boolean created = !Files.exists(folder);
     try {
       Files.createDirectories(folder);
       Path probe = Files.createTempFile(folder, ".write-test", ".tmp");
       Files.delete(probe);
     } catch (IOException e) {
-      throw new InvalidInputException(key + ": cannot write to " + folder + " (" + e + ")");
+      throw new InvalidInputException(key + ": cannot write to " + folder + " ("
+          + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
     }
-    return new RunDirectory(folder, metricColumns);
+    return new RunDirectory(folder, metricColumns, created);
   }
 
   /**
@@ -95,7 +99,24 @@ public final class RunDirectory {
     if (!Files.isWritable(folder)) {
       throw new InvalidInputException("resume: cannot write to " + folder);
     }
-    return new RunDirectory(folder, metricColumns);
+    return new RunDirectory(folder, metricColumns, false);
+  }
+
+  /**
+   * Removes the run folder when this run created it and nothing has been written to it, so a
+   * run stopped by bad input leaves no empty folder behind.
+   */
+  public void discardIfUnused() {
+    if (!created) {
+      return;
+    }
+    try (var entries = Files.list(folder)) {
+      if (entries.findAny().isEmpty()) {
+        Files.delete(folder);
+      }
+    } catch (IOException e) {
+      // The folder stays; nothing else depends on its removal.
+    }
   }
 
   public Path folder() {

@@ -58,7 +58,30 @@ class MainTest {
     assertTrue(outcome.stderr().contains("data.train: " + folder.resolve("absent")
         + " does not exist"), outcome.stderr());
     assertFalse(outcome.stderr().contains("\tat "), "no stack trace");
-    assertFalse(Files.exists(run.resolve("summary.json")));
+    assertFalse(Files.exists(run), "a run stopped by bad input leaves no folder");
+  }
+
+  @Test
+  void unwritableOutputFolder() throws Exception {
+    Path file = Files.writeString(folder.resolve("a-file"), "not a folder");
+    Outcome outcome = run("output.dir=\"" + file.resolve("run") + "\"");
+    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());
+    assertTrue(outcome.stderr().startsWith("error: output.dir: cannot write to "
+        + file.resolve("run")), outcome.stderr());
+    assertEquals("not a folder", Files.readString(file));
+  }
+
+  @Test
+  void moreClientsPerRoundThanClients() {
+    Outcome outcome = run("--master", "local[1]", "clients-per-round=9",
+        "data.synthetic.clients=8", "data.synthetic.test-rows=100",
+        "data.train=\"" + folder.resolve("data/train") + "\"",
+        "data.test=\"" + folder.resolve("data/test") + "\"",
+        "output.dir=\"" + folder.resolve("run") + "\"");
+    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());
+    assertTrue(outcome.stderr().contains("error: clients-per-round: 9 is more than the 8 "
+        + "clients in data.train"), outcome.stderr());
+    assertFalse(Files.exists(folder.resolve("run")));
   }
 
   @Test
