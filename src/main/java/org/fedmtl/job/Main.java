@@ -22,7 +22,7 @@ import picocli.CommandLine.ParentCommand;
  * anything else.
  */
 @Command(name = "fedmtl", mixinStandardHelpOptions = true, sortOptions = false,
-    subcommands = Main.Resume.class,
+    subcommands = {Main.Resume.class, Bench.class},
     description = "Federated multi-task training on Apache Spark.",
     footer = {"", "Keys and their defaults are documented in conf/default.conf."})
 public final class Main implements Callable<Integer> {

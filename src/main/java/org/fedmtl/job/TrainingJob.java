@@ -54,6 +54,7 @@ public final class TrainingJob {
   private final SparkSession spark;
   private final ExperimentConfig config;
   private int failAfterRound = -1;
+  private java.util.function.Consumer<RoundResult> observer = result -> { };
 
   public TrainingJob(SparkSession spark, ExperimentConfig config) {
     this.spark = spark;
@@ -99,6 +100,11 @@ public final class TrainingJob {
       run.restoreHistory(new byte[0]);
     }
     return execute(run, checkpoint);
+  }
+
+  /** Calls {@code observer} on the driver after each round is recorded (benchmarks). */
+  public void observe(java.util.function.Consumer<RoundResult> observer) {
+    this.observer = observer;
   }
 
   /** Test hook: stop the run with an error right after round {@code round} is recorded. */
@@ -163,6 +169,7 @@ public final class TrainingJob {
         checkpoints.write(new Checkpoint(result.round(), global, Map.of(),
             Map.of(RunDirectory.HISTORY, run.historyBytes())));
       }
+      observer.accept(result);
       if (result.round() == failAfterRound) {
         throw new IllegalStateException("stopped after round " + result.round() + " (test)");
       }
