@@ -109,6 +109,11 @@ public final class WeightedParameterSum implements Serializable {
     return clients;
   }
 
+  /** Examples trained on (each counted once per local epoch) by the clients added. */
+  public long examples() {
+    return examples;
+  }
+
   public int skippedClients() {
     return skippedClients;
   }

@@ -8,6 +8,7 @@ package org.fedmtl.client;
  * @param labelledExamples per task, examples that carry that task's label
  * @param lossSum sum over optimiser steps of (mean weighted multi-task loss x batch size)
  * @param lossExamples examples that loss sum covers (examples x local epochs)
+ * @param steps optimiser steps taken
  */
 public record LocalResult(float[] parameters, long examples, long[] labelledExamples,
-    double lossSum, long lossExamples) {}
+    double lossSum, long lossExamples, long steps) {}

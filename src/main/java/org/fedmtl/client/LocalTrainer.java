@@ -44,6 +44,7 @@ public final class LocalTrainer {
     }
     double lossSum = 0;
     long lossExamples = 0;
+    long steps = 0;
     for (int epoch = 0; epoch < spec.localEpochs(); epoch++) {
       shuffle(order, random);
       for (int from = 0; from < rows; from += spec.batchSize()) {
@@ -51,6 +52,7 @@ public final class LocalTrainer {
         network.fit(MiniBatches.batch(shard, tasks, order, from, to));
         lossSum += network.score() * (to - from);
         lossExamples += to - from;
+        steps++;
       }
     }
 
@@ -59,7 +61,7 @@ public final class LocalTrainer {
       labelled[t] = shard.labelledRows(t);
     }
     float[] parameters = network.params().toFloatVector();
-    return new LocalResult(parameters, rows, labelled, lossSum, lossExamples);
+    return new LocalResult(parameters, rows, labelled, lossSum, lossExamples, steps);
   }
 
   private void reset(float[] globalParameters) {

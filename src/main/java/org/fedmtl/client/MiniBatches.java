@@ -13,10 +13,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * task a label matrix (one-hot for classification) with a label mask that is 0 for rows without
  * that task's label, so those rows contribute nothing to that task's loss or gradient.
  */
-final class MiniBatches {
+public final class MiniBatches {
   private MiniBatches() {}
 
-  static MultiDataSet batch(ClientShard shard, List<TaskSpec> tasks, int[] rows, int from,
+  public static MultiDataSet batch(ClientShard shard, List<TaskSpec> tasks, int[] rows, int from,
       int to) {
     int size = to - from;
     int featureSize = shard.featureSize();

@@ -18,7 +18,9 @@ public interface ClientUpdateFunction extends Serializable {
     /**
      * Trains {@code client} from {@code global} in round {@code round} and adds its weighted
      * parameters to {@code sum}; a client that cannot train is recorded as skipped.
+     *
+     * @return the optimiser steps the client took (0 when it was skipped)
      */
-    void update(ClientShard client, float[] global, int round, WeightedParameterSum sum);
+    long update(ClientShard client, float[] global, int round, WeightedParameterSum sum);
   }
 }

@@ -7,13 +7,10 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
-import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.PartitionPruningRDD;
-import org.apache.spark.util.CollectionAccumulator;
 import org.fedmtl.aggregation.Aggregator;
 import org.fedmtl.aggregation.ParameterLayout;
 import org.fedmtl.aggregation.WeightedParameterSum;
@@ -72,8 +69,10 @@ public final class FederatedRounds<M extends Serializable> {
           spec.clientsPerRound());
 
       describe(round, "local training of " + sampled.length + " clients");
-      CollectionAccumulator<String> executors = spark.sc().collectionAccumulator();
-      WeightedParameterSum sum = trainSampled(broadcast, sampled, round, executors);
+      TaskStatistics statistics = new TaskStatistics(spark);
+      long trainingStart = System.nanoTime();
+      WeightedParameterSum sum = trainSampled(broadcast, sampled, round, statistics);
+      long aggregationStart = System.nanoTime();
       long bytesMoved = (long) layout.size() * Float.BYTES * partitionsOf(sampled).length
           + sum.payloadBytes() * partitionsOf(sampled).length;
       if (sum.clients() < spec.minClients()) {
@@ -86,16 +85,20 @@ public final class FederatedRounds<M extends Serializable> {
         broadcast = spark.broadcast(global);
       }
 
+      long evaluationStart = System.nanoTime();
       Map<String, Double> metrics = Map.of();
       if (round % spec.evaluateEvery() == 0 || round == spec.rounds()) {
         describe(round, "evaluation");
         metrics = evaluate(broadcast);
       }
-      double seconds = (System.nanoTime() - start) / 1e9;
-      List<String> executorIds = new ArrayList<>(new TreeSet<>(executors.value()));
+      long end = System.nanoTime();
+      RoundResult.Timings timings = new RoundResult.Timings(
+          (aggregationStart - trainingStart) / 1e9, statistics.clientSeconds(),
+          statistics.longestTaskSeconds(), (evaluationStart - aggregationStart) / 1e9,
+          (end - evaluationStart) / 1e9, statistics.steps(), sum.examples());
       listener.onRound(new RoundResult(round, sampled.length, sum.clients(),
-          sum.skippedClients(), sum.meanLoss(), metrics, seconds, bytesMoved, executorIds),
-          global);
+          sum.skippedClients(), sum.meanLoss(), metrics, (end - start) / 1e9, bytesMoved,
+          statistics.executors(), timings), global);
     }
     broadcast.destroy();
     spark.clearJobGroup();
@@ -113,7 +116,7 @@ public final class FederatedRounds<M extends Serializable> {
   }
 
   private WeightedParameterSum trainSampled(Broadcast<float[]> global, int[] sampled, int round,
-      CollectionAccumulator<String> executors) {
+      TaskStatistics statistics) {
     int[] partitions = partitionsOf(sampled);
     ClassTag<ClientShard> tag = ClassTag$.MODULE$.apply(ClientShard.class);
     JavaRDD<ClientShard> selected = new JavaRDD<>(
@@ -123,17 +126,21 @@ public final class FederatedRounds<M extends Serializable> {
     return selected.mapPartitions(shards -> {
       WeightedParameterSum partial = new WeightedParameterSum(layout);
       ClientUpdateFunction.Session session = null;
+      long trainingNanos = 0;
+      long steps = 0;
       while (shards.hasNext()) {
         ClientShard shard = shards.next();
         if (Arrays.binarySearch(sampled, shard.index()) < 0) {
           continue;
         }
+        long clientStart = System.nanoTime();
         if (session == null) {
           session = clientUpdate.open();
-          executors.add(SparkEnv.get().executorId());
         }
-        session.update(shard, global.value(), round, partial);
+        steps += session.update(shard, global.value(), round, partial);
+        trainingNanos += System.nanoTime() - clientStart;
       }
+      statistics.recordTask(trainingNanos, steps);
       return Collections.singletonList(partial).iterator();
     }).treeReduce(WeightedParameterSum::merge, treeDepth(partitions.length));
   }

@@ -15,7 +15,31 @@ import java.util.Map;
  * @param seconds wall time of the round, evaluation included
  * @param bytesMoved bytes of the broadcast global model plus the partial sums sent back
  * @param executors ids of the Spark executors that trained this round's clients, sorted
+ * @param timings where the round's time went
  */
 public record RoundResult(int round, int sampledClients, int trainedClients, int skippedClients,
     double trainLoss, Map<String, Double> metrics, double seconds, long bytesMoved,
-    List<String> executors) {}
+    List<String> executors, Timings timings) {
+
+  /**
+   * Where a round's time went.
+   *
+   * @param trainingJobSeconds wall time of the Spark job that trains the clients and reduces
+   *     their sums
+   * @param clientSeconds local training time summed over clients (all executors)
+   * @param longestTaskSeconds local training time of the busiest Spark task
+   * @param aggregationSeconds the aggregator and the new broadcast, on the driver
+   * @param evaluationSeconds the evaluation job (0 when the round was not evaluated)
+   * @param steps optimiser steps of all clients
+   * @param examples examples trained on, once per local epoch
+   */
+  public record Timings(double trainingJobSeconds, double clientSeconds,
+      double longestTaskSeconds, double aggregationSeconds, double evaluationSeconds, long steps,
+      long examples) {
+
+    /** Training-job time not spent training in its busiest task: scheduling, shipping, reduce. */
+    public double sparkOverheadSeconds() {
+      return Math.max(0, trainingJobSeconds - longestTaskSeconds);
+    }
+  }
+}

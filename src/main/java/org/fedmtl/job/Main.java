@@ -130,6 +130,12 @@ public final class Main implements Callable<Integer> {
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
     conf.setIfMissing("spark.sql.shuffle.partitions", "16");
     conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", "1");
+    // Two or three Spark jobs a round: the UI keeps the recent ones, not a thousand of each,
+    // so the driver's heap stays flat over thousands of rounds.
+    conf.setIfMissing("spark.ui.retainedJobs", "100");
+    conf.setIfMissing("spark.ui.retainedStages", "200");
+    conf.setIfMissing("spark.ui.retainedTasks", "10000");
+    conf.setIfMissing("spark.sql.ui.retainedExecutions", "50");
     return SparkSession.builder().config(conf).getOrCreate();
   }
 

@@ -67,11 +67,14 @@ final class MemoryBench implements Callable<Integer> {
       System.out.printf("| %d | %.1f | %d | %d |%n", sample.round(), sample.heapMiB(),
           sample.broadcastBlocks(), sample.cachedRdds());
     }
-    Sample early = samples.get(Math.min(1, samples.size() - 1));
-    Sample last = samples.get(samples.size() - 1);
-    System.out.printf("%nheap from round %d to %d: %+.1f MiB; broadcast blocks %d -> %d%n",
-        early.round(), last.round(), last.heapMiB() - early.heapMiB(), early.broadcastBlocks(),
-        last.broadcastBlocks());
+    int half = rounds / 2;
+    double firstHalf = samples.stream().filter(s -> s.round() <= half)
+        .mapToDouble(Sample::heapMiB).max().orElse(Double.NaN);
+    double secondHalf = samples.stream().filter(s -> s.round() > half)
+        .mapToDouble(Sample::heapMiB).max().orElse(Double.NaN);
+    System.out.printf("%npeak heap after GC: rounds 1-%d %.1f MiB, rounds %d-%d %.1f MiB "
+        + "(%+.1f MiB)%n", half, firstHalf, half + 1, rounds, secondHalf,
+        secondHalf - firstHalf);
     return 0;
   }
 

@@ -53,7 +53,7 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
         LOG.warn("round {}: client {} skipped, its local training failed: {}", round,
             client.clientId(), e.toString());
         sum.skip();
-        return;
+        return 0;
       }
       double[] weights = GroupWeights.byLabelledExamples(layout, taskNames, result.examples(),
           result.labelledExamples());
@@ -62,6 +62,7 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
         LOG.warn("round {}: client {} skipped, its update is not finite", round,
             client.clientId());
       }
+      return result.steps();
     };
   }
 }

@@ -137,7 +137,7 @@ class FaultToleranceTest {
         if (TaskContext.get().attemptNumber() == 0) {
           throw new IllegalStateException("injected failure of the first attempt");
         }
-        session.update(client, global, round, sum);
+        return session.update(client, global, round, sum);
       };
     }
   }
@@ -168,7 +168,7 @@ class FaultToleranceTest {
           shard = new ClientShard(client.clientId(), client.index(), client.featureSize(),
               features, labels);
         }
-        session.update(shard, global, round, sum);
+        return session.update(shard, global, round, sum);
       };
     }
   }
