@@ -62,7 +62,8 @@ esac
 
 TUNING=(-XX:+UseParallelGC -Dorg.bytedeco.javacpp.maxPhysicalBytes=0
         -Dorg.bytedeco.javacpp.maxBytes=0)
-LOGGING="-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties"
+DRIVER_PROPERTIES=("-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties"
+                   "-Dfedmtl.home=$ROOT")
 
 SPARK_SUBMIT=""
 if [[ -n "${SPARK_HOME:-}" && -x "${SPARK_HOME}/bin/spark-submit" ]]; then
@@ -75,7 +76,7 @@ CLUSTER_JARS="$(tr ':' ',' < "$ROOT/target/classpath-cluster.txt")"
 if [[ -n "$SPARK_SUBMIT" ]]; then
   SUBMIT_ARGS=(--class "$MAIN_CLASS" --jars "$CLUSTER_JARS"
     --driver-memory "${FEDMTL_DRIVER_MEMORY:-8g}"
-    --driver-java-options "${TUNING[*]} $LOGGING"
+    --driver-java-options "${TUNING[*]} ${DRIVER_PROPERTIES[*]}"
     --conf "spark.executor.extraJavaOptions=${TUNING[*]}"
     --conf "spark.executorEnv.OMP_NUM_THREADS=1")
   [[ -n "$MASTER" ]] && SUBMIT_ARGS+=(--master "$MASTER")
@@ -88,7 +89,8 @@ for package in java.lang java.lang.invoke java.lang.reflect java.io java.net jav
     sun.security.action sun.util.calendar; do
   OPENS+=("--add-opens=java.base/$package=ALL-UNNAMED")
 done
-JVM_ARGS=("${OPENS[@]}" -Djdk.reflect.useDirectMethodHandle=false "${TUNING[@]}" "$LOGGING"
+JVM_ARGS=("${OPENS[@]}" -Djdk.reflect.useDirectMethodHandle=false "${TUNING[@]}"
+  "${DRIVER_PROPERTIES[@]}"
   "-Xmx${FEDMTL_DRIVER_MEMORY:-8g}"
   "-Dspark.jars=$JAR,$CLUSTER_JARS"
   "-Dspark.executor.extraJavaOptions=${TUNING[*]}")

@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fedmtl.data.ClientShard;
 import org.fedmtl.tasks.TaskSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -17,7 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * client the parameters, the optimiser state (Adam's moments) and the iteration count are reset,
  * so a client trains exactly as on a freshly built network. Not thread-safe.
  */
-public final class LocalTrainer {
+public final class LocalTrainer implements LocalTraining {
   private final ComputationGraph network;
   private final List<TaskSpec> tasks;
   private final LocalTrainingSpec spec;
@@ -28,11 +29,7 @@ public final class LocalTrainer {
     this.spec = spec;
   }
 
-  /**
-   * Trains on {@code shard} from {@code globalParameters}.
-   *
-   * @param streamSeed seed of this client's stream for this round (shuffling)
-   */
+  @Override
   public LocalResult train(ClientShard shard, float[] globalParameters, long streamSeed) {
     reset(globalParameters);
 
@@ -49,7 +46,8 @@ public final class LocalTrainer {
       shuffle(order, random);
       for (int from = 0; from < rows; from += spec.batchSize()) {
         int to = Math.min(rows, from + spec.batchSize());
-        network.fit(MiniBatches.batch(shard, tasks, order, from, to));
+        MultiDataSet batch = MiniBatches.batch(shard, tasks, order, from, to);
+        network.fit(batch.getFeatures(), batch.getLabels(), null, batch.getLabelsMaskArrays());
         lossSum += network.score() * (to - from);
         lossExamples += to - from;
         steps++;

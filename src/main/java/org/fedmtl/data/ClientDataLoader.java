@@ -49,7 +49,7 @@ public final class ClientDataLoader {
   /** Most partitions used when the configuration leaves the count to the loader. */
   static final int AUTOMATIC_PARTITION_LIMIT = 1024;
   /** Rows per evaluation block: the unit whose metrics are merged in a fixed order. */
-  static final int EVALUATION_BLOCK_ROWS = 2048;
+  static final int EVALUATION_BLOCK_ROWS = 8192;
 
   private static final String CLIENT = "__client";
   private static final String FEATURES = "__features";
@@ -110,7 +110,7 @@ public final class ClientDataLoader {
     long rows = validate(annotated, "data.test", spec.test());
 
     int blocks = (int) Math.max(1, (rows + EVALUATION_BLOCK_ROWS - 1) / EVALUATION_BLOCK_ROWS);
-    int partitions = Math.min(blocks, AUTOMATIC_PARTITION_LIMIT);
+    int partitions = Math.min(blocks, spark.sparkContext().defaultParallelism());
     List<String> blockIds = new ArrayList<>();
     for (int b = 0; b < blocks; b++) {
       blockIds.add("block-" + b);

@@ -94,7 +94,8 @@ public final class FederatedRounds<M extends Serializable> {
       long end = System.nanoTime();
       RoundResult.Timings timings = new RoundResult.Timings(
           (aggregationStart - trainingStart) / 1e9, statistics.clientSeconds(),
-          statistics.longestTaskSeconds(), (evaluationStart - aggregationStart) / 1e9,
+          statistics.longestTaskSeconds(), spark.defaultParallelism(),
+          (evaluationStart - aggregationStart) / 1e9,
           (end - evaluationStart) / 1e9, statistics.steps(), sum.examples());
       listener.onRound(new RoundResult(round, sampled.length, sum.clients(),
           sum.skippedClients(), sum.meanLoss(), metrics, (end - start) / 1e9, bytesMoved,

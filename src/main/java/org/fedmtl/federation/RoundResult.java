@@ -28,18 +28,27 @@ public record RoundResult(int round, int sampledClients, int trainedClients, int
    *     their sums
    * @param clientSeconds local training time summed over clients (all executors)
    * @param longestTaskSeconds local training time of the busiest Spark task
+   * @param slots Spark task slots (cores) the training could use
    * @param aggregationSeconds the aggregator and the new broadcast, on the driver
    * @param evaluationSeconds the evaluation job (0 when the round was not evaluated)
    * @param steps optimiser steps of all clients
    * @param examples examples trained on, once per local epoch
    */
   public record Timings(double trainingJobSeconds, double clientSeconds,
-      double longestTaskSeconds, double aggregationSeconds, double evaluationSeconds, long steps,
-      long examples) {
+      double longestTaskSeconds, int slots, double aggregationSeconds, double evaluationSeconds,
+      long steps, long examples) {
 
-    /** Training-job time not spent training in its busiest task: scheduling, shipping, reduce. */
+    /**
+     * The shortest the training job could take: its busiest task, or all training spread
+     * evenly over the slots, whichever is longer.
+     */
+    public double idealTrainingSeconds() {
+      return Math.max(longestTaskSeconds, clientSeconds / Math.max(1, slots));
+    }
+
+    /** Training-job time beyond the ideal: scheduling, shipping, the reduce, uneven tasks. */
     public double sparkOverheadSeconds() {
-      return Math.max(0, trainingJobSeconds - longestTaskSeconds);
+      return Math.max(0, trainingJobSeconds - idealTrainingSeconds());
     }
   }
 }

@@ -154,8 +154,9 @@ public final class ConfigLoader {
     int clientsPerRound = keys.integer("clients-per-round", 1, 100_000_000);
     int evaluateEvery = keys.integer("evaluate-every", 1, 10_000_000);
 
-    LocalTrainingSpec local = new LocalTrainingSpec(keys.integer("local.epochs", 1, 100_000),
-        keys.integer("local.batch-size", 1, 1_000_000));
+    int localEpochs = keys.integer("local.epochs", 1, 100_000);
+    int batchSize = keys.integer("local.batch-size", 1, 1_000_000);
+    String engine = keys.oneOf("local.engine", LocalTrainingSpec.ENGINES);
     String optimizer = keys.oneOf("local.optimizer", ModelSpec.OPTIMIZERS);
     double learningRate = keys.positive("local.learning-rate", 100);
     String aggregator = keys.oneOf("aggregation.aggregator", List.of("fedavg"));
@@ -186,6 +187,14 @@ public final class ConfigLoader {
     if (backboneLayers.isEmpty() && backbone.equals("mlp")) {
       throw keys.invalid("model.backbone-layers", "the mlp backbone needs at least one layer");
     }
+    if (engine.equals("dense") && !backbone.equals("mlp")) {
+      throw keys.invalid("local.engine", "the dense engine trains mlp backbones only; "
+          + "use dl4j or auto for " + backbone);
+    }
+    if (engine.equals("auto")) {
+      engine = backbone.equals("mlp") ? "dense" : "dl4j";
+    }
+    LocalTrainingSpec local = new LocalTrainingSpec(localEpochs, batchSize, engine);
     ModelSpec model = new ModelSpec(backbone, backboneLayers, convolutionChannels,
         keys.positiveIntegers("model.head-layers", 1 << 16), inputShape, optimizer, learningRate);
 

@@ -6,7 +6,9 @@ import org.fedmtl.Seeds;
 import org.fedmtl.aggregation.GroupWeights;
 import org.fedmtl.aggregation.ParameterLayout;
 import org.fedmtl.client.LocalResult;
+import org.fedmtl.client.DenseLocalTrainer;
 import org.fedmtl.client.LocalTrainer;
+import org.fedmtl.client.LocalTraining;
 import org.fedmtl.client.LocalTrainingSpec;
 import org.fedmtl.federation.ClientUpdateFunction;
 import org.fedmtl.model.ModelSpec;
@@ -42,7 +44,10 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
   @Override
   public Session open() {
     ComputationGraph network = MultiTaskNetwork.create(model, tasks, seed);
-    LocalTrainer trainer = new LocalTrainer(network, tasks, local);
+    LocalTraining trainer = local.engine().equals("dense")
+        ? new DenseLocalTrainer(MultiTaskNetwork.denseTopology(network, model, tasks), tasks,
+            local, model.optimizer(), model.learningRate())
+        : new LocalTrainer(network, tasks, local);
     List<String> taskNames = tasks.stream().map(TaskSpec::name).toList();
     return (client, global, round, sum) -> {
       long stream = Seeds.derive(seed, "local-training", round, Seeds.hash(client.clientId()));

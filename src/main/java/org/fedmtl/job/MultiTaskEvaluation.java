@@ -2,7 +2,10 @@ package org.fedmtl.job;
 
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fedmtl.client.DenseLocalTrainer;
 import org.fedmtl.client.LocalEvaluator;
+import org.fedmtl.client.LocalTrainingSpec;
 import org.fedmtl.federation.EvaluationFunction;
 import org.fedmtl.model.ModelSpec;
 import org.fedmtl.model.MultiTaskNetwork;
@@ -13,17 +16,28 @@ import org.fedmtl.tasks.TaskSpec;
 final class MultiTaskEvaluation implements EvaluationFunction<TaskEvaluation> {
   private static final long serialVersionUID = 1L;
 
+  private static final int DENSE_BATCH = 512;
+
   private final ModelSpec model;
   private final List<TaskSpec> tasks;
+  private final LocalTrainingSpec local;
 
-  MultiTaskEvaluation(ModelSpec model, List<TaskSpec> tasks) {
+  MultiTaskEvaluation(ModelSpec model, List<TaskSpec> tasks, LocalTrainingSpec local) {
     this.model = model;
     this.tasks = List.copyOf(tasks);
+    this.local = local;
   }
 
   @Override
   public Session<TaskEvaluation> open(float[] parameters) {
-    LocalEvaluator evaluator = new LocalEvaluator(MultiTaskNetwork.create(model, tasks, 0), tasks);
+    ComputationGraph network = MultiTaskNetwork.create(model, tasks, 0);
+    if (local.engine().equals("dense")) {
+      DenseLocalTrainer dense = new DenseLocalTrainer(
+          MultiTaskNetwork.denseTopology(network, model, tasks), tasks,
+          new LocalTrainingSpec(1, DENSE_BATCH, "dense"), model.optimizer(), model.learningRate());
+      return block -> dense.evaluate(block, parameters);
+    }
+    LocalEvaluator evaluator = new LocalEvaluator(network, tasks);
     evaluator.load(parameters);
     return evaluator::evaluate;
   }

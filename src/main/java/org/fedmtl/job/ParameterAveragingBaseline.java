@@ -5,7 +5,6 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
@@ -42,9 +41,7 @@ final class ParameterAveragingBaseline {
     var tasks = config.tasks();
     JavaRDD<MultiDataSet> batches = clients.shards().flatMap(shard -> batches(shard, tasks, batch)
         .iterator())
-        .repartition(context.defaultParallelism())
-        .persist(StorageLevel.MEMORY_ONLY());
-    batches.count();
+        .repartition(context.defaultParallelism());
 
     ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(batch)
         .batchSizePerWorker(batch)
@@ -55,6 +52,7 @@ final class ParameterAveragingBaseline {
         .build();
     SparkComputationGraph network = new SparkComputationGraph(context,
         MultiTaskNetwork.configuration(config.model(), tasks, config.seed()), master);
+    // The training master caches the batches itself; the first pass also warms up.
     network.fitMultiDataSet(batches);
 
     long start = System.nanoTime();
@@ -62,7 +60,6 @@ final class ParameterAveragingBaseline {
       network.fitMultiDataSet(batches);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    batches.unpersist();
     clients.shards().unpersist();
     return clients.rows() * (double) epochs / seconds;
   }

@@ -153,7 +153,7 @@ public final class TrainingJob {
         JavaSparkContext.fromSparkContext(spark.sparkContext()), clients, test, layout,
         new FedAvg(), new MultiTaskClientUpdate(config.model(), tasks, config.local(), layout,
             config.seed()),
-        new MultiTaskEvaluation(config.model(), tasks), config.federation());
+        new MultiTaskEvaluation(config.model(), tasks, config.local()), config.federation());
     RunTotals totals = RunTotals.of(run.readHistory(), TaskEvaluation.metricNames(tasks),
         this::higherIsBetter);
     CheckpointStore checkpoints = checkpoints(run);

@@ -131,6 +131,41 @@ public final class MultiTaskNetwork {
     return new ParameterLayout((int) flat.length(), groups);
   }
 
+  /**
+   * The dense layers of an {@code mlp} network with their parameter offsets.
+   *
+   * @throws IllegalArgumentException for a network with other than dense layers
+   */
+  public static DenseTopology denseTopology(ComputationGraph network, ModelSpec model,
+      List<TaskSpec> tasks) {
+    if (!model.backbone().equals("mlp")) {
+      throw new IllegalArgumentException("only mlp networks are dense, not " + model.backbone());
+    }
+    List<DenseTopology.Layer> backbone = new ArrayList<>();
+    for (int l = 0; l < model.backboneLayers().size(); l++) {
+      backbone.add(denseLayer(network, BACKBONE_PREFIX + l));
+    }
+    List<List<DenseTopology.Layer>> heads = new ArrayList<>();
+    for (TaskSpec task : tasks) {
+      List<DenseTopology.Layer> head = new ArrayList<>();
+      for (int h = 0; h < model.headLayers().size(); h++) {
+        head.add(denseLayer(network, task.name() + "-hidden-" + h));
+      }
+      head.add(denseLayer(network, task.name()));
+      heads.add(head);
+    }
+    return new DenseTopology(backbone, heads);
+  }
+
+  private static DenseTopology.Layer denseLayer(ComputationGraph network, String name) {
+    org.deeplearning4j.nn.api.Layer layer = network.getLayer(name);
+    INDArray weights = layer.getParam("W");
+    INDArray bias = layer.getParam("b");
+    long base = network.params().offset();
+    return new DenseTopology.Layer((int) weights.size(0), (int) weights.size(1),
+        (int) (weights.offset() - base), (int) (bias.offset() - base));
+  }
+
   private static int ownerTask(String layerName, List<TaskSpec> tasks) {
     if (layerName.startsWith(BACKBONE_PREFIX)) {
       return -1;

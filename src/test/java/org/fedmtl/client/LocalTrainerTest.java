@@ -25,7 +25,7 @@ class LocalTrainerTest {
       new TaskSpec("size", TaskType.REGRESSION, 1, "s", 0.5));
   private static final ModelSpec MLP = new ModelSpec("mlp", List.of(16, 8), List.of(10, 20),
       List.of(), List.of(6), "adam", 0.01);
-  private static final LocalTrainingSpec LOCAL = new LocalTrainingSpec(2, 8);
+  private static final LocalTrainingSpec LOCAL = new LocalTrainingSpec(2, 8, "dl4j");
 
   @Test
   void layoutGroupsMatchTheLayersThatOwnTheParameters() {
@@ -92,12 +92,12 @@ class LocalTrainerTest {
     ClientShard data = shard("a", 200, 3, false);
     float[] global = MultiTaskNetwork.create(MLP, TASKS, 9).params().toFloatVector();
     LocalTrainer trainer = new LocalTrainer(MultiTaskNetwork.create(MLP, TASKS, 1), TASKS,
-        new LocalTrainingSpec(1, 8));
+        new LocalTrainingSpec(1, 8, "dl4j"));
 
     LocalResult one = trainer.train(data, global, 5);
     LocalResult other = trainer.train(data, global, 6);
     LocalResult later = new LocalTrainer(MultiTaskNetwork.create(MLP, TASKS, 1), TASKS,
-        new LocalTrainingSpec(20, 8)).train(data, global, 5);
+        new LocalTrainingSpec(20, 8, "dl4j")).train(data, global, 5);
 
     assertFalse(Arrays.equals(one.parameters(), other.parameters()));
     assertTrue(later.lossSum() / later.lossExamples() < one.lossSum() / one.lossExamples());
@@ -132,7 +132,7 @@ class LocalTrainerTest {
   }
 
   /** Six features; colour = argmax of the first three, size = sum of the last three. */
-  private static ClientShard shard(String id, int rows, long seed, boolean withoutSize) {
+  static ClientShard shard(String id, int rows, long seed, boolean withoutSize) {
     SplittableRandom random = new SplittableRandom(seed);
     float[] features = new float[rows * 6];
     float[][] labels = new float[2][rows];

@@ -209,7 +209,7 @@ class ClientDataLoaderTest {
   @Test
   void testBlocksDoNotDependOnReadPartitioning() {
     List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < 5000; i++) {
+    for (int i = 0; i < 20_000; i++) {
       rows.add(row("t", new float[] {i, -i}, i % 3, (double) i));
     }
     String one = write("test-one", rows, SCHEMA, 1);

@@ -118,7 +118,7 @@ class FaultToleranceTest {
       FederationSpec spec) {
     return new FederatedRounds<>(JavaSparkContext.fromSparkContext(spark.sparkContext()),
         clients, test, layout, new FedAvg(), update,
-        new MultiTaskEvaluation(config.model(), config.tasks()), spec);
+        new MultiTaskEvaluation(config.model(), config.tasks(), config.local()), spec);
   }
 
   /** Fails every Spark task's first attempt, as a lost executor would. */

@@ -1,0 +1,14 @@
+package org.fedmtl.client;
+
+import org.fedmtl.data.ClientShard;
+
+/** One client's local training in a round, whatever engine does the arithmetic. */
+public interface LocalTraining {
+
+  /**
+   * Trains on {@code shard} starting from {@code globalParameters}.
+   *
+   * @param streamSeed seed of this client's stream for this round (shuffling)
+   */
+  LocalResult train(ClientShard shard, float[] globalParameters, long streamSeed);
+}
