@@ -45,6 +45,7 @@ public final class DenseLocalTrainer implements LocalTraining {
   private final float[] delta;
   private final float[] nextDelta;
   private final float[] backboneDelta;
+  private final float[] rowMajor;
 
   public DenseLocalTrainer(DenseTopology topology, List<TaskSpec> tasks, LocalTrainingSpec spec,
       String optimizer, double learningRate) {
@@ -72,6 +73,7 @@ public final class DenseLocalTrainer implements LocalTraining {
     delta = new float[batch * width];
     nextDelta = new float[batch * width];
     backboneDelta = new float[batch * width];
+    rowMajor = new float[width * width];
   }
 
   @Override
@@ -262,21 +264,44 @@ public final class DenseLocalTrainer implements LocalTraining {
     return loss / batch;
   }
 
-  /** out = in W + b, then ReLU if asked; W column-major. */
+  /**
+   * out = in W + b, then ReLU if asked. The weights are first copied row-major, so that the
+   * inner loop is an axpy over contiguous memory (which the JIT vectorises) rather than a dot
+   * product (a reduction it must keep in order); inputs that are 0 (after ReLU) are skipped.
+   */
   private void forward(DenseTopology.Layer layer, float[] in, float[] out, int batch,
       boolean relu) {
     int inputs = layer.inputs();
     int outputs = layer.outputs();
     float[] p = parameters;
+    float[] weights = rowMajor;
+    for (int j = 0; j < outputs; j++) {
+      int column = layer.weightOffset() + j * inputs;
+      for (int i = 0; i < inputs; i++) {
+        weights[i * outputs + j] = p[column + i];
+      }
+    }
+    int bias = layer.biasOffset();
     for (int r = 0; r < batch; r++) {
       int inRow = r * inputs;
-      for (int j = 0; j < outputs; j++) {
-        int column = layer.weightOffset() + j * inputs;
-        float sum = p[layer.biasOffset() + j];
-        for (int i = 0; i < inputs; i++) {
-          sum += in[inRow + i] * p[column + i];
+      int outRow = r * outputs;
+      System.arraycopy(p, bias, out, outRow, outputs);
+      for (int i = 0; i < inputs; i++) {
+        float a = in[inRow + i];
+        if (a == 0) {
+          continue;
         }
-        out[r * outputs + j] = relu && sum < 0 ? 0 : sum;
+        int weightRow = i * outputs;
+        for (int j = 0; j < outputs; j++) {
+          out[outRow + j] += a * weights[weightRow + j];
+        }
+      }
+      if (relu) {
+        for (int j = 0; j < outputs; j++) {
+          if (out[outRow + j] < 0) {
+            out[outRow + j] = 0;
+          }
+        }
       }
     }
   }

@@ -29,8 +29,9 @@ import scala.reflect.ClassTag$;
  * training only in the partitions that hold sampled clients (the other partitions get no task).
  * Each task adds its clients' weighted parameters into one partial sum, and the partial sums are
  * combined with {@code treeReduce}, so no client update is ever collected on the driver. The
- * aggregator turns the total into the next global parameters, whose broadcast also serves the
- * evaluation and the next round's training; the previous broadcast is then released.
+ * aggregator turns the total into the next global parameters, whose broadcast serves the next
+ * round's training and the evaluation (in the same Spark job); the previous broadcast is then
+ * released.
  *
  * @param <M> the evaluation state
  */
@@ -59,22 +60,39 @@ public final class FederatedRounds<M extends Serializable> {
     this.spec = spec;
   }
 
-  /** Runs rounds {@code firstRound..spec.rounds()} from {@code initial}; returns the final model. */
+  /**
+   * Runs rounds {@code firstRound..spec.rounds()} from {@code initial}; returns the final model.
+   *
+   * <p>One Spark job a round: the job that trains round r's clients also evaluates the global
+   * model of round r - 1 on the test blocks, so round r - 1 reaches the listener once round r's
+   * job is back, and the last round's model is evaluated by a job of its own.
+   */
   public float[] run(float[] initial, int firstRound, RoundListener listener) {
     float[] global = initial;
     Broadcast<float[]> broadcast = spark.broadcast(global);
+    Pending pending = null;
     for (int round = firstRound; round <= spec.rounds(); round++) {
       long start = System.nanoTime();
       int[] sampled = ClientSampler.sample(spec.seed(), round, clients.clientCount(),
           spec.clientsPerRound());
+      boolean evaluatePrevious = pending != null && pending.evaluate();
 
-      describe(round, "local training of " + sampled.length + " clients");
+      describe(round, "local training of " + sampled.length + " clients"
+          + (evaluatePrevious ? ", evaluation of round " + (round - 1) : ""));
       TaskStatistics statistics = new TaskStatistics(spark);
       long trainingStart = System.nanoTime();
-      WeightedParameterSum sum = trainSampled(broadcast, sampled, round, statistics);
+      RoundPartial<M> partial = trainAndEvaluate(broadcast, sampled, round, evaluatePrevious,
+          statistics);
+      WeightedParameterSum sum = partial.sum();
       long aggregationStart = System.nanoTime();
-      long bytesMoved = (long) layout.size() * Float.BYTES * partitionsOf(sampled).length
-          + sum.payloadBytes() * partitionsOf(sampled).length;
+      if (pending != null) {
+        Map<String, Double> metrics = evaluatePrevious ? metrics(partial.blocks()) : Map.of();
+        listener.onRound(pending.complete(metrics, statistics.evaluationSeconds()),
+            pending.global());
+      }
+
+      long bytesMoved = ((long) layout.size() * Float.BYTES + sum.payloadBytes())
+          * partitionsOf(sampled).length;
       if (sum.clients() < spec.minClients()) {
         LOG.warn("round {}: {} of {} sampled clients gave a usable update, fewer than "
             + "aggregation.min-clients = {}; the global model is kept", round, sum.clients(),
@@ -84,26 +102,54 @@ public final class FederatedRounds<M extends Serializable> {
         broadcast.destroy();
         broadcast = spark.broadcast(global);
       }
-
-      long evaluationStart = System.nanoTime();
-      Map<String, Double> metrics = Map.of();
-      if (round % spec.evaluateEvery() == 0 || round == spec.rounds()) {
-        describe(round, "evaluation");
-        metrics = evaluate(broadcast);
-      }
       long end = System.nanoTime();
       RoundResult.Timings timings = new RoundResult.Timings(
           (aggregationStart - trainingStart) / 1e9, statistics.clientSeconds(),
           statistics.longestTaskSeconds(), spark.defaultParallelism(),
-          (evaluationStart - aggregationStart) / 1e9,
-          (end - evaluationStart) / 1e9, statistics.steps(), sum.examples());
-      listener.onRound(new RoundResult(round, sampled.length, sum.clients(),
-          sum.skippedClients(), sum.meanLoss(), metrics, (end - start) / 1e9, bytesMoved,
-          statistics.executors(), timings), global);
+          (end - aggregationStart) / 1e9, 0, statistics.steps(), sum.examples());
+      RoundResult result = new RoundResult(round, sampled.length, sum.clients(),
+          sum.skippedClients(), sum.meanLoss(), Map.of(), (end - start) / 1e9, bytesMoved,
+          statistics.executors(), timings);
+      pending = new Pending(result, global,
+          round % spec.evaluateEvery() == 0 || round == spec.rounds());
+    }
+    if (pending != null) {
+      Map<String, Double> metrics = Map.of();
+      double seconds = 0;
+      if (pending.evaluate()) {
+        describe(pending.result().round(), "evaluation");
+        long start = System.nanoTime();
+        metrics = evaluate(broadcast);
+        seconds = (System.nanoTime() - start) / 1e9;
+      }
+      listener.onRound(pending.complete(metrics, seconds), pending.global());
     }
     broadcast.destroy();
     spark.clearJobGroup();
     return global;
+  }
+
+  /** A round whose result waits for the evaluation of its model in the next round's job. */
+  private record Pending(RoundResult result, float[] global, boolean evaluate) {
+    RoundResult complete(Map<String, Double> metrics, double evaluationSeconds) {
+      RoundResult.Timings t = result.timings();
+      RoundResult.Timings timings = new RoundResult.Timings(t.trainingJobSeconds(),
+          t.clientSeconds(), t.longestTaskSeconds(), t.slots(), t.aggregationSeconds(),
+          evaluationSeconds, t.steps(), t.examples());
+      return new RoundResult(result.round(), result.sampledClients(), result.trainedClients(),
+          result.skippedClients(), result.trainLoss(), metrics, result.seconds(),
+          result.bytesMoved(), result.executors(), timings);
+    }
+  }
+
+  /** What one Spark task returns: a partial sum, or evaluations of test blocks, or both. */
+  private record RoundPartial<M>(WeightedParameterSum sum, List<Tuple2<Integer, M>> blocks)
+      implements Serializable {
+    RoundPartial<M> merge(RoundPartial<M> other) {
+      List<Tuple2<Integer, M>> all = new ArrayList<>(blocks);
+      all.addAll(other.blocks);
+      return new RoundPartial<>(sum.merge(other.sum), all);
+    }
   }
 
   /** Evaluates {@code parameters} on the test blocks. */
@@ -116,39 +162,65 @@ public final class FederatedRounds<M extends Serializable> {
     }
   }
 
-  private WeightedParameterSum trainSampled(Broadcast<float[]> global, int[] sampled, int round,
-      TaskStatistics statistics) {
+  private RoundPartial<M> trainAndEvaluate(Broadcast<float[]> global, int[] sampled, int round,
+      boolean evaluate, TaskStatistics statistics) {
     int[] partitions = partitionsOf(sampled);
     ClassTag<ClientShard> tag = ClassTag$.MODULE$.apply(ClientShard.class);
-    JavaRDD<ClientShard> selected = new JavaRDD<>(
+    JavaRDD<ClientShard> work = new JavaRDD<>(
         PartitionPruningRDD.create(clients.shards().rdd(), new PartitionFilter(partitions)), tag);
+    int trainingPartitions = partitions.length;
+    if (evaluate) {
+      work = work.union(test.shards());
+    }
     ParameterLayout layout = this.layout;
     ClientUpdateFunction clientUpdate = this.clientUpdate;
-    return selected.mapPartitions(shards -> {
+    EvaluationFunction<M> evaluation = this.evaluation;
+    return work.mapPartitionsWithIndex((index, shards) -> {
       WeightedParameterSum partial = new WeightedParameterSum(layout);
+      List<Tuple2<Integer, M>> blocks = new ArrayList<>();
+      long start = System.nanoTime();
+      if (index >= trainingPartitions) {
+        EvaluationFunction.Session<M> session = null;
+        while (shards.hasNext()) {
+          ClientShard block = shards.next();
+          if (session == null) {
+            session = evaluation.open(global.value());
+          }
+          blocks.add(new Tuple2<>(block.index(), session.evaluate(block)));
+        }
+        statistics.recordEvaluation(System.nanoTime() - start);
+        return Collections.singletonList(new RoundPartial<>(partial, blocks)).iterator();
+      }
       ClientUpdateFunction.Session session = null;
-      long trainingNanos = 0;
       long steps = 0;
       while (shards.hasNext()) {
         ClientShard shard = shards.next();
         if (Arrays.binarySearch(sampled, shard.index()) < 0) {
           continue;
         }
-        long clientStart = System.nanoTime();
         if (session == null) {
           session = clientUpdate.open();
         }
         steps += session.update(shard, global.value(), round, partial);
-        trainingNanos += System.nanoTime() - clientStart;
       }
-      statistics.recordTask(trainingNanos, steps);
-      return Collections.singletonList(partial).iterator();
-    }).treeReduce(WeightedParameterSum::merge, treeDepth(partitions.length));
+      statistics.recordTask(System.nanoTime() - start, steps);
+      return Collections.singletonList(new RoundPartial<>(partial, blocks)).iterator();
+    }, false).treeReduce(RoundPartial::merge, treeDepth(work.getNumPartitions()));
+  }
+
+  private Map<String, Double> metrics(List<Tuple2<Integer, M>> blocks) {
+    List<Tuple2<Integer, M>> sorted = new ArrayList<>(blocks);
+    sorted.sort(Comparator.comparing(Tuple2::_1));
+    M total = sorted.get(0)._2();
+    for (int b = 1; b < sorted.size(); b++) {
+      total = evaluation.merge(total, sorted.get(b)._2());
+    }
+    return evaluation.metrics(total);
   }
 
   private Map<String, Double> evaluate(Broadcast<float[]> parameters) {
     EvaluationFunction<M> evaluation = this.evaluation;
-    List<Tuple2<Integer, M>> blocks = new ArrayList<>(test.shards().mapPartitions(shards -> {
+    List<Tuple2<Integer, M>> blocks = test.shards().mapPartitions(shards -> {
       List<Tuple2<Integer, M>> results = new ArrayList<>();
       EvaluationFunction.Session<M> session = null;
       while (shards.hasNext()) {
@@ -159,23 +231,21 @@ public final class FederatedRounds<M extends Serializable> {
         results.add(new Tuple2<>(block.index(), session.evaluate(block)));
       }
       return results.iterator();
-    }).collect());
-    blocks.sort(Comparator.comparing(Tuple2::_1));
-    M total = blocks.get(0)._2();
-    for (int b = 1; b < blocks.size(); b++) {
-      total = evaluation.merge(total, blocks.get(b)._2());
-    }
-    return evaluation.metrics(total);
+    }).collect();
+    return metrics(blocks);
   }
 
   private int[] partitionsOf(int[] sampled) {
     return Arrays.stream(sampled).map(clients::partitionOf).distinct().sorted().toArray();
   }
 
-  /** Two levels up to 64 partial sums, one more for each further factor of 8. */
+  /**
+   * Depth of the reduce tree: the driver merges up to 64 partial sums itself (one stage, no
+   * shuffle); beyond that each further level cuts the count by up to 64.
+   */
   static int treeDepth(int partials) {
-    int depth = 2;
-    for (long reach = 64; reach < partials; reach *= 8) {
+    int depth = 1;
+    for (long reach = 64; reach < partials; reach *= 64) {
       depth++;
     }
     return depth;

@@ -24,13 +24,14 @@ public record RoundResult(int round, int sampledClients, int trainedClients, int
   /**
    * Where a round's time went.
    *
-   * @param trainingJobSeconds wall time of the Spark job that trains the clients and reduces
-   *     their sums
+   * @param trainingJobSeconds wall time of the round's Spark job, which trains the clients,
+   *     reduces their sums and evaluates the previous round's model
    * @param clientSeconds local training time summed over clients (all executors)
    * @param longestTaskSeconds local training time of the busiest Spark task
    * @param slots Spark task slots (cores) the training could use
    * @param aggregationSeconds the aggregator and the new broadcast, on the driver
-   * @param evaluationSeconds the evaluation job (0 when the round was not evaluated)
+   * @param evaluationSeconds task time spent evaluating this round's model (in the next round's
+   *     job, or in a job of its own after the last round); 0 when it was not evaluated
    * @param steps optimiser steps of all clients
    * @param examples examples trained on, once per local epoch
    */
@@ -39,11 +40,12 @@ public record RoundResult(int round, int sampledClients, int trainedClients, int
       long steps, long examples) {
 
     /**
-     * The shortest the training job could take: its busiest task, or all training spread
-     * evenly over the slots, whichever is longer.
+     * The shortest the round's job could take: its busiest training task, or all training and
+     * evaluation spread evenly over the slots, whichever is longer.
      */
     public double idealTrainingSeconds() {
-      return Math.max(longestTaskSeconds, clientSeconds / Math.max(1, slots));
+      return Math.max(longestTaskSeconds,
+          (clientSeconds + evaluationSeconds) / Math.max(1, slots));
     }
 
     /** Training-job time beyond the ideal: scheduling, shipping, the reduce, uneven tasks. */

@@ -16,8 +16,9 @@ import org.apache.spark.util.CollectionAccumulator;
 final class TaskStatistics implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** One task's report. */
-  record Task(String executor, long trainingNanos, long steps) implements Serializable {}
+  /** One task's report: training or (with no steps) evaluation time. */
+  record Task(String executor, long trainingNanos, long steps, long evaluationNanos)
+      implements Serializable {}
 
   private final CollectionAccumulator<Task> tasks;
 
@@ -28,8 +29,18 @@ final class TaskStatistics implements Serializable {
   /** Called inside a task that trained clients. */
   void recordTask(long trainingNanos, long steps) {
     if (steps > 0 || trainingNanos > 0) {
-      tasks.add(new Task(SparkEnv.get().executorId(), trainingNanos, steps));
+      tasks.add(new Task(SparkEnv.get().executorId(), trainingNanos, steps, 0));
     }
+  }
+
+  /** Called inside a task that evaluated test blocks. */
+  void recordEvaluation(long evaluationNanos) {
+    tasks.add(new Task(SparkEnv.get().executorId(), 0, 0, evaluationNanos));
+  }
+
+  /** Evaluation time summed over tasks. */
+  double evaluationSeconds() {
+    return tasks.value().stream().mapToLong(Task::evaluationNanos).sum() / 1e9;
   }
 
   double clientSeconds() {
@@ -47,7 +58,8 @@ final class TaskStatistics implements Serializable {
   /** Executors that trained clients, sorted. */
   List<String> executors() {
     TreeSet<String> ids = new TreeSet<>();
-    tasks.value().forEach(task -> ids.add(task.executor()));
+    tasks.value().stream().filter(task -> task.steps() > 0 || task.trainingNanos() > 0)
+        .forEach(task -> ids.add(task.executor()));
     return new ArrayList<>(ids);
   }
 }

@@ -1,7 +1,6 @@
 package org.fedmtl.job;
 
 import java.util.List;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fedmtl.Seeds;
 import org.fedmtl.aggregation.GroupWeights;
 import org.fedmtl.aggregation.ParameterLayout;
@@ -11,6 +10,7 @@ import org.fedmtl.client.LocalTrainer;
 import org.fedmtl.client.LocalTraining;
 import org.fedmtl.client.LocalTrainingSpec;
 import org.fedmtl.federation.ClientUpdateFunction;
+import org.fedmtl.model.DenseTopology;
 import org.fedmtl.model.ModelSpec;
 import org.fedmtl.model.MultiTaskNetwork;
 import org.fedmtl.tasks.TaskSpec;
@@ -31,6 +31,8 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
   private final LocalTrainingSpec local;
   private final ParameterLayout layout;
   private final long seed;
+  /** For the dense engine, computed once on the driver: executors then build no DL4J network. */
+  private final DenseTopology topology;
 
   MultiTaskClientUpdate(ModelSpec model, List<TaskSpec> tasks, LocalTrainingSpec local,
       ParameterLayout layout, long seed) {
@@ -39,15 +41,15 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
     this.local = local;
     this.layout = layout;
     this.seed = seed;
+    this.topology = local.engine().equals("dense") ? MultiTaskNetwork.denseTopology(
+        MultiTaskNetwork.create(model, tasks, seed), model, tasks) : null;
   }
 
   @Override
   public Session open() {
-    ComputationGraph network = MultiTaskNetwork.create(model, tasks, seed);
-    LocalTraining trainer = local.engine().equals("dense")
-        ? new DenseLocalTrainer(MultiTaskNetwork.denseTopology(network, model, tasks), tasks,
-            local, model.optimizer(), model.learningRate())
-        : new LocalTrainer(network, tasks, local);
+    LocalTraining trainer = topology != null
+        ? new DenseLocalTrainer(topology, tasks, local, model.optimizer(), model.learningRate())
+        : new LocalTrainer(MultiTaskNetwork.create(model, tasks, seed), tasks, local);
     List<String> taskNames = tasks.stream().map(TaskSpec::name).toList();
     return (client, global, round, sum) -> {
       long stream = Seeds.derive(seed, "local-training", round, Seeds.hash(client.clientId()));

@@ -2,11 +2,11 @@ package org.fedmtl.job;
 
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fedmtl.client.DenseLocalTrainer;
 import org.fedmtl.client.LocalEvaluator;
 import org.fedmtl.client.LocalTrainingSpec;
 import org.fedmtl.federation.EvaluationFunction;
+import org.fedmtl.model.DenseTopology;
 import org.fedmtl.model.ModelSpec;
 import org.fedmtl.model.MultiTaskNetwork;
 import org.fedmtl.tasks.TaskEvaluation;
@@ -20,24 +20,24 @@ final class MultiTaskEvaluation implements EvaluationFunction<TaskEvaluation> {
 
   private final ModelSpec model;
   private final List<TaskSpec> tasks;
-  private final LocalTrainingSpec local;
+  /** For the dense engine, computed once on the driver. */
+  private final DenseTopology topology;
 
   MultiTaskEvaluation(ModelSpec model, List<TaskSpec> tasks, LocalTrainingSpec local) {
     this.model = model;
     this.tasks = List.copyOf(tasks);
-    this.local = local;
+    this.topology = local.engine().equals("dense") ? MultiTaskNetwork.denseTopology(
+        MultiTaskNetwork.create(model, tasks, 0), model, tasks) : null;
   }
 
   @Override
   public Session<TaskEvaluation> open(float[] parameters) {
-    ComputationGraph network = MultiTaskNetwork.create(model, tasks, 0);
-    if (local.engine().equals("dense")) {
-      DenseLocalTrainer dense = new DenseLocalTrainer(
-          MultiTaskNetwork.denseTopology(network, model, tasks), tasks,
+    if (topology != null) {
+      DenseLocalTrainer dense = new DenseLocalTrainer(topology, tasks,
           new LocalTrainingSpec(1, DENSE_BATCH, "dense"), model.optimizer(), model.learningRate());
       return block -> dense.evaluate(block, parameters);
     }
-    LocalEvaluator evaluator = new LocalEvaluator(network, tasks);
+    LocalEvaluator evaluator = new LocalEvaluator(MultiTaskNetwork.create(model, tasks, 0), tasks);
     evaluator.load(parameters);
     return evaluator::evaluate;
   }

@@ -100,12 +100,13 @@ final class SpeedBench implements Callable<Integer> {
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")));
     out.append("| measure | value |\n|---|---:|\n");
     row(out, "seconds per round", seconds / rounds, "%.4f");
-    row(out, "  local training (spread over the cores)", ideal / rounds, "%.4f");
-    row(out, "  Spark overhead of the training job", overhead / rounds, "%.4f");
+    row(out, "  local training and evaluation, spread over the cores", ideal / rounds, "%.4f");
+    row(out, "  Spark overhead of the round's job", overhead / rounds, "%.4f");
     row(out, "  aggregation on the driver", aggregation / rounds, "%.4f");
-    row(out, "  evaluation job", evaluation / rounds, "%.4f");
-    row(out, "  other (sampling, listener, history)",
-        (seconds - training - aggregation - evaluation) / rounds, "%.4f");
+    row(out, "  other (sampling, history, log)", (seconds - training - aggregation) / rounds,
+        "%.4f");
+    row(out, "evaluation task time per evaluated round", evaluation / Math.max(1,
+        warm.stream().filter(r -> !r.metrics().isEmpty()).count()), "%.4f");
     row(out, "ms per local optimiser step", 1000 * clientSeconds / Math.max(1, steps), "%.3f");
     row(out, "samples per second (this job, training job wall)", examples / training, "%.0f");
     row(out, "samples per second (DL4J Spark parameter averaging)", dl4jSamplesPerSecond,

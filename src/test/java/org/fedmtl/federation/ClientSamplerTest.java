@@ -60,10 +60,10 @@ class ClientSamplerTest {
 
   @Test
   void treeDepthGrowsWithPartials() {
-    assertEquals(2, FederatedRounds.treeDepth(1));
-    assertEquals(2, FederatedRounds.treeDepth(64));
-    assertEquals(3, FederatedRounds.treeDepth(65));
-    assertEquals(3, FederatedRounds.treeDepth(512));
-    assertEquals(4, FederatedRounds.treeDepth(513));
+    assertEquals(1, FederatedRounds.treeDepth(1));
+    assertEquals(1, FederatedRounds.treeDepth(64));
+    assertEquals(2, FederatedRounds.treeDepth(65));
+    assertEquals(2, FederatedRounds.treeDepth(4096));
+    assertEquals(3, FederatedRounds.treeDepth(4097));
   }
 }

@@ -113,6 +113,19 @@ class FederatedTrainingTest {
   }
 
   @Test
+  void dl4jEngineLearnsLikeTheDenseEngine() throws Exception {
+    ExperimentConfig config = SparkTests.smallExperiment(root, "dl4j", "local.engine=dl4j");
+    new TrainingJob(spark, config).run(TrainingJob.prepare(config));
+
+    ObjectMapper json = new ObjectMapper();
+    double dense = json.readTree(root.resolve("run1/summary.json").toFile())
+        .at("/metrics/task1.accuracy/final").asDouble();
+    double dl4j = json.readTree(root.resolve("dl4j/summary.json").toFile())
+        .at("/metrics/task1.accuracy/final").asDouble();
+    assertEquals(dense, dl4j, 0.03, "the engines compute the same training");
+  }
+
+  @Test
   void anotherSeedGivesAnotherRun() throws Exception {
     ExperimentConfig config = SparkTests.smallExperiment(root, "run3", "seed=7",
         "rounds=2", "data.train=\"" + root.resolve("data7/train") + "\"",
