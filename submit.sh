@@ -19,7 +19,7 @@ while [[ $# -gt 0 ]]; do
     --master) [[ $# -ge 2 ]] || { echo "error: --master needs a URL" >&2; exit 2; }
               MASTER="$2"; shift 2 ;;
     --master=*) MASTER="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) ARGS+=("$1"); shift ;;
   esac
 done
@@ -50,8 +50,9 @@ fi
 if printf '%s\n' "${ARGS[@]+"${ARGS[@]}"}" | grep -q 'multimnist' \
     || { [[ ${#ARGS[@]} -gt 0 && -f "${ARGS[0]}" ]] \
          && grep -Eq 'generator[[:space:]]*=[[:space:]]*"?multimnist' "${ARGS[0]}"; }; then
-  if [[ ! -f "$ROOT/data/mnist/train-images-idx3-ubyte" ]]; then
-    "$ROOT/data-gen/fetch-mnist.sh" "$ROOT/data/mnist"
+  # The default data.multimnist.mnist-dir, relative to the working directory like all paths.
+  if [[ ! -f "data/mnist/train-images-idx3-ubyte" ]]; then
+    "$ROOT/data-gen/fetch-mnist.sh" "data/mnist"
   fi
 fi
 

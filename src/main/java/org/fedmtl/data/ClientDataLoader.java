@@ -165,7 +165,8 @@ public final class ClientDataLoader {
       requireColumn(raw, spec.clientColumn(), where, "the client column (data.client-column)");
     }
     if (!spec.featuresColumn().isEmpty()) {
-      requireColumn(raw, spec.featuresColumn(), where, "the features column (data.features-column)");
+      requireColumn(raw, spec.featuresColumn(), where,
+          "the features column (data.features-column)");
       DataType type = raw.schema().apply(spec.featuresColumn()).dataType();
       if (!(type instanceof ArrayType array && array.elementType() instanceof NumericType)) {
         throw new InvalidInputException(where + ": column '" + spec.featuresColumn() + "' has type "
@@ -238,8 +239,9 @@ public final class ClientDataLoader {
     aggregates.add(sum(lit(1L)));
     for (Check check : checks) {
       aggregates.add(sum(when(check.condition(), 1L).otherwise(0L)));
-      aggregates.add(first(when(check.condition(),
-          expr("concat('client ', coalesce(" + CLIENT + ", 'null'), ' in ', " + FILE + ")")), true));
+      Column example = expr("concat('client ', coalesce(" + CLIENT + ", 'null'), ' in ', "
+          + FILE + ")");
+      aggregates.add(first(when(check.condition(), example), true));
     }
     Row result;
     try {

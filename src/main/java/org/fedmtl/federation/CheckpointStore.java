@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checkpoints in a folder, one file per checkpointed round ({@code round-000010.ckpt}).
+ * Checkpoints in a folder, one file per checkpointed round ({@code round-000000010.ckpt}).
  *
  * <p>A checkpoint is written to a temporary file, synced, and renamed into place, so a run killed
  * while writing leaves the previous checkpoints intact. Each file ends with the SHA-256 of its

@@ -309,7 +309,8 @@ public final class TrainingJob {
 
   static Map<String, String> versions() {
     Properties properties = new Properties();
-    try (InputStream in = TrainingJob.class.getResourceAsStream("/org/fedmtl/versions.properties")) {
+    String resource = "/org/fedmtl/versions.properties";
+    try (InputStream in = TrainingJob.class.getResourceAsStream(resource)) {
       if (in != null) {
         properties.load(in);
       }

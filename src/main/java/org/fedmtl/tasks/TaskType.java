@@ -6,7 +6,7 @@ import java.util.List;
 public enum TaskType {
   /** Single-label classification: softmax head, cross-entropy loss, accuracy and macro-F1. */
   CLASSIFICATION(List.of("accuracy", "f1")),
-  /** Scalar regression: linear head, squared-error loss, root mean squared and mean absolute error. */
+  /** Scalar regression: linear head, squared-error loss, root mean squared and absolute error. */
   REGRESSION(List.of("rmse", "mae"));
 
   private final List<String> metrics;
