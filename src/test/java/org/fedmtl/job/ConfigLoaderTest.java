@@ -99,7 +99,7 @@ class ConfigLoaderTest {
       "data.multimnist.dirichlet-alpha=0 | data.multimnist.dirichlet-alpha: must be a finite",
       "local.epoch=3             | unknown key 'local.epoch' (did you mean 'local.epochs'?)",
       "roundz=3                  | unknown key 'roundz' (did you mean 'rounds'?)",
-      "zzzzzzzz=1                | unknown key 'zzzzzzzz'; the keys are listed in conf/default.conf",
+      "zzzzzzzz=1 | unknown key 'zzzzzzzz'; the keys are listed in conf/default.conf",
       "rounds.max=3              | key 'rounds' takes a single value",
       "model.backbone=lenet      | model.input-shape: must be [channels, height, width]",
       "tasks=[]                  | tasks: must declare at least one task",
