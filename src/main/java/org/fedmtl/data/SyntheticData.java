@@ -20,7 +20,10 @@ import org.fedmtl.Seeds;
  * (seed, "synthetic-client", client) alone, so they change with the seed and with nothing else;
  * the test set comes from its own streams.
  *
- * <p>Generation is a Spark job over client ranges, so large client counts need no driver memory.
+ * <p>For cross-device scale the client sizes can follow a truncated power law (few large
+ * clients, many small ones) and each client's labels a Dirichlet draw of class proportions, the
+ * usual way to make label skew (Hsu, Qi and Brown, 2019). Generation is a Spark job over client
+ * ranges, so large client counts need no driver memory.
  */
 public final class SyntheticData {
   static final int TASK1_CLASSES = 10;
@@ -29,13 +32,26 @@ public final class SyntheticData {
 
   /**
    * @param clients number of clients
-   * @param rowsPerClient rows each client holds
+   * @param rowsPerClient rows each client holds; the fewest when {@code maxRowsPerClient} is
+   *     larger
+   * @param maxRowsPerClient the most rows a client holds; sizes between follow a power law
+   * @param sizeExponent exponent a of the truncated Pareto distribution of client sizes
+   * @param labelAlpha 0 for uniform labels; otherwise each client draws its own class
+   *     proportions for each task from a symmetric Dirichlet distribution with this concentration
    * @param testRows rows of the held-out test set
    * @param features features per row
    * @param seed the data seed
    */
-  public record Spec(int clients, int rowsPerClient, int testRows, int features, long seed)
-      implements java.io.Serializable {}
+  public record Spec(int clients, int rowsPerClient, int maxRowsPerClient, double sizeExponent,
+      double labelAlpha, int testRows, int features, long seed)
+      implements java.io.Serializable {
+
+    /** The seed experiment's data: every client the same size, uniform labels. */
+    public static Spec uniform(int clients, int rowsPerClient, int testRows, int features,
+        long seed) {
+      return new Spec(clients, rowsPerClient, rowsPerClient, 1.5, 0, testRows, features, seed);
+    }
+  }
 
   private SyntheticData() {}
 
@@ -68,12 +84,63 @@ public final class SyntheticData {
   static List<Row> clientRows(Spec spec, int client) {
     SplittableRandom random =
         new SplittableRandom(Seeds.derive(spec.seed(), "synthetic-client", client));
-    List<Row> rows = new ArrayList<>(spec.rowsPerClient());
-    for (int r = 0; r < spec.rowsPerClient(); r++) {
-      Object[] example = example(random, spec.features());
+    int size = clientSize(spec, client);
+    double[][] proportions = spec.labelAlpha() > 0 ? new double[][] {
+        dirichlet(spec, client, TASK1_CLASSES, "task1"),
+        dirichlet(spec, client, TASK2_CLASSES, "task2")} : null;
+    List<Row> rows = new ArrayList<>(size);
+    for (int r = 0; r < size; r++) {
+      Object[] example = example(random, spec.features(), proportions);
       rows.add(RowFactory.create(client, example[0], example[1], example[2]));
     }
     return rows;
+  }
+
+  /**
+   * Rows of {@code client}: {@code rowsPerClient}, or a draw from the Pareto distribution with
+   * minimum {@code rowsPerClient} and exponent a, truncated at {@code maxRowsPerClient}, by
+   * inverting its distribution function.
+   */
+  static int clientSize(Spec spec, int client) {
+    if (spec.maxRowsPerClient() <= spec.rowsPerClient()) {
+      return spec.rowsPerClient();
+    }
+    double u = new SplittableRandom(Seeds.derive(spec.seed(), "client-size", client))
+        .nextDouble();
+    double a = spec.sizeExponent();
+    double lower = spec.rowsPerClient();
+    double ratio = Math.pow(lower / spec.maxRowsPerClient(), a);
+    double size = lower / Math.pow(1 - u * (1 - ratio), 1 / a);
+    return (int) Math.min(spec.maxRowsPerClient(), Math.floor(size));
+  }
+
+  private static double[] dirichlet(Spec spec, int client, int classes, String task) {
+    org.apache.commons.math3.distribution.GammaDistribution gamma =
+        new org.apache.commons.math3.distribution.GammaDistribution(
+            new org.apache.commons.math3.random.Well19937c(
+                Seeds.derive(spec.seed(), "label-proportions-" + task, client)),
+            spec.labelAlpha(), 1.0);
+    double[] proportions = new double[classes];
+    double total = 0;
+    for (int c = 0; c < classes; c++) {
+      proportions[c] = gamma.sample();
+      total += proportions[c];
+    }
+    for (int c = 0; c < classes; c++) {
+      proportions[c] = total > 0 ? proportions[c] / total : 1.0 / classes;
+    }
+    return proportions;
+  }
+
+  private static int draw(SplittableRandom random, double[] proportions) {
+    double u = random.nextDouble();
+    for (int c = 0; c < proportions.length - 1; c++) {
+      u -= proportions[c];
+      if (u < 0) {
+        return c;
+      }
+    }
+    return proportions.length - 1;
   }
 
   static List<Row> testRows(Spec spec, int chunk) {
@@ -82,19 +149,21 @@ public final class SyntheticData {
     int count = Math.min(TEST_CHUNK_ROWS, spec.testRows() - chunk * TEST_CHUNK_ROWS);
     List<Row> rows = new ArrayList<>(count);
     for (int r = 0; r < count; r++) {
-      Object[] example = example(random, spec.features());
+      Object[] example = example(random, spec.features(), null);
       rows.add(RowFactory.create(example));
     }
     return rows;
   }
 
-  private static Object[] example(SplittableRandom random, int featureCount) {
+  /** One row: features first, then the labels (uniform, or from per-task proportions). */
+  private static Object[] example(SplittableRandom random, int featureCount,
+      double[][] proportions) {
     float[] features = new float[featureCount];
     for (int f = 0; f < featureCount; f++) {
       features[f] = (float) random.nextGaussian();
     }
-    int y1 = random.nextInt(TASK1_CLASSES);
-    int y2 = random.nextInt(TASK2_CLASSES);
+    int y1 = proportions == null ? random.nextInt(TASK1_CLASSES) : draw(random, proportions[0]);
+    int y2 = proportions == null ? random.nextInt(TASK2_CLASSES) : draw(random, proportions[1]);
     features[y1 % featureCount] += 2.0f;
     features[(y2 + 5) % featureCount] += 1.0f;
     return new Object[] {features, y1, y2};

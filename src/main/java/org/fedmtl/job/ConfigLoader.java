@@ -219,9 +219,17 @@ public final class ConfigLoader {
         keys.nonEmpty("data.client-column"), featuresColumn, featureColumns, model.inputSize(),
         keys.integer("data.partitions", 0, 1_000_000));
     String generator = keys.oneOf("data.generator", List.of("none", "synthetic", "multimnist"));
+    int rowsPerClient = keys.integer("data.synthetic.rows-per-client", 1, 100_000_000);
+    int maxRows = keys.integer("data.synthetic.max-rows-per-client", 0, 100_000_000);
+    if (maxRows != 0 && maxRows < rowsPerClient) {
+      throw keys.invalid("data.synthetic.max-rows-per-client", "is " + maxRows
+          + ", fewer than data.synthetic.rows-per-client (" + rowsPerClient + "); use 0 for "
+          + "clients of one size");
+    }
     SyntheticData.Spec synthetic = new SyntheticData.Spec(
-        keys.integer("data.synthetic.clients", 1, 100_000_000),
-        keys.integer("data.synthetic.rows-per-client", 1, 100_000_000),
+        keys.integer("data.synthetic.clients", 1, 100_000_000), rowsPerClient,
+        Math.max(maxRows, rowsPerClient), keys.positive("data.synthetic.size-exponent", 100),
+        keys.nonNegative("data.synthetic.label-alpha", 1e6),
         keys.integer("data.synthetic.test-rows", 1, 100_000_000), model.inputSize(),
         keys.longValue("data.synthetic.seed"));
     MultiMnist.Spec multiMnist = new MultiMnist.Spec(

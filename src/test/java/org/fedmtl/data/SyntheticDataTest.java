@@ -10,13 +10,13 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
 class SyntheticDataTest {
-  private static final SyntheticData.Spec SPEC = new SyntheticData.Spec(10, 200, 1000, 32, 42);
+  private static final SyntheticData.Spec SPEC = SyntheticData.Spec.uniform(10, 200, 1000, 32, 42);
 
   @Test
   void clientRowsDependOnlyOnSeedAndClient() {
     List<Row> once = SyntheticData.clientRows(SPEC, 3);
     List<Row> again = SyntheticData.clientRows(
-        new SyntheticData.Spec(500, 200, 7, 32, 42), 3);
+        SyntheticData.Spec.uniform(500, 200, 7, 32, 42), 3);
 
     assertEquals(200, once.size());
     for (int r = 0; r < once.size(); r++) {
@@ -29,7 +29,7 @@ class SyntheticDataTest {
   void dataChangesWithSeedAndClient() {
     float[] first = (float[]) SyntheticData.clientRows(SPEC, 3).get(0).get(1);
     float[] otherSeed = (float[]) SyntheticData.clientRows(
-        new SyntheticData.Spec(10, 200, 1000, 32, 43), 3).get(0).get(1);
+        SyntheticData.Spec.uniform(10, 200, 1000, 32, 43), 3).get(0).get(1);
     float[] otherClient = (float[]) SyntheticData.clientRows(SPEC, 4).get(0).get(1);
     assertFalse(java.util.Arrays.equals(first, otherSeed));
     assertFalse(java.util.Arrays.equals(first, otherClient));
@@ -60,10 +60,39 @@ class SyntheticDataTest {
   }
 
   @Test
+  void powerLawSizesStayInRangeAndAreSkewed() {
+    SyntheticData.Spec spec = new SyntheticData.Spec(5000, 20, 200, 1.5, 0, 10, 32, 9);
+    int[] sizes = new int[spec.clients()];
+    for (int client = 0; client < sizes.length; client++) {
+      sizes[client] = SyntheticData.clientSize(spec, client);
+      assertTrue(sizes[client] >= 20 && sizes[client] <= 200);
+    }
+    java.util.Arrays.sort(sizes);
+    // Truncated Pareto(20, 1.5) on [20, 200]: median about 31, mean about 42.
+    assertEquals(31, sizes[sizes.length / 2], 3);
+    assertEquals(42.4, java.util.Arrays.stream(sizes).average().orElseThrow(), 2.5);
+    assertEquals(SyntheticData.clientSize(spec, 7), SyntheticData.clientRows(spec, 7).size());
+  }
+
+  @Test
+  void dirichletLabelsSkewEachClient() {
+    SyntheticData.Spec skewed = new SyntheticData.Spec(50, 400, 0, 1.5, 0.1, 10, 32, 3);
+    double dominant = 0;
+    for (int client = 0; client < skewed.clients(); client++) {
+      int[] counts = new int[10];
+      for (Row row : SyntheticData.clientRows(skewed, client)) {
+        counts[row.getInt(2)]++;
+      }
+      dominant += java.util.Arrays.stream(counts).max().orElseThrow() / 400.0;
+    }
+    assertTrue(dominant / skewed.clients() > 0.6, "alpha 0.1: a class dominates each client");
+  }
+
+  @Test
   void testSetHasTheRequestedRowsInChunks() {
     int total = 0;
     for (int chunk = 0; chunk < 3; chunk++) {
-      total += SyntheticData.testRows(new SyntheticData.Spec(1, 1, 2500, 32, 1), chunk).size();
+      total += SyntheticData.testRows(SyntheticData.Spec.uniform(1, 1, 2500, 32, 1), chunk).size();
     }
     assertEquals(2500, total);
   }
