@@ -2,6 +2,8 @@
 # Runs a federated multi-task training job on Spark.
 #
 #   ./submit.sh [--master URL] [CONFIG_FILE] [key=value ...]
+#   ./submit.sh [--master URL] resume RUN_DIR          continue a run that stopped
+#   ./submit.sh bench speed|memory|scale [--help]      benchmarks, printed as tables
 #
 # With no arguments: the default experiment (conf/default.conf) in local mode, on data generated
 # under data/ if missing. Builds the project first when it is not built or sources changed.
@@ -19,7 +21,10 @@ while [[ $# -gt 0 ]]; do
     --master) [[ $# -ge 2 ]] || { echo "error: --master needs a URL" >&2; exit 2; }
               MASTER="$2"; shift 2 ;;
     --master=*) MASTER="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) if [[ ${#ARGS[@]} -eq 0 ]]; then
+                 sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0
+               fi
+               ARGS+=("$1"); shift ;;
     *) ARGS+=("$1"); shift ;;
   esac
 done

@@ -156,8 +156,10 @@ public final class ClientDataLoader {
       };
     } catch (Exception e) {
       // Spark throws its checked SparkException undeclared when a file is unreadable.
-      throw new InvalidInputException(
-          key + ": cannot read " + path + " as " + spec.format() + ": " + rootMessage(e), e);
+      String hint = spec.format().equals("parquet") && path.toLowerCase().endsWith(".csv")
+          ? " (for CSV files set data.format = csv)" : "";
+      throw new InvalidInputException(key + ": cannot read " + path + " as " + spec.format()
+          + hint + ": " + rootMessage(e), e);
     }
 
     String where = key + " (" + path + ")";

@@ -10,7 +10,7 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code fedmtl bench ...}: measurements anyone can rerun, printed as tables. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    subcommands = {MemoryBench.class, SpeedBench.class},
+    subcommands = {MemoryBench.class, SpeedBench.class, ScaleBench.class},
     description = "Benchmarks, printed as tables.")
 final class Bench {
   @Option(names = "--master", paramLabel = "URL",

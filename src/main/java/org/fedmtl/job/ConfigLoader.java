@@ -64,6 +64,9 @@ public final class ConfigLoader {
       source = file.getPath();
     }
     Config commandLine = parseOverrides(overrides);
+    if (!overrides.isEmpty()) {
+      source = source + " + command line";
+    }
     rejectUnknownKeys(defaults, user);
     rejectUnknownKeys(defaults, commandLine);
 
@@ -116,7 +119,7 @@ public final class ConfigLoader {
       if (known.contains(key)) {
         continue;
       }
-      String where = entry.getValue().origin().description();
+      String where = origin(entry.getValue());
       String parent = known.stream().anyMatch(k -> key.startsWith(k + ".")) ? known.stream()
           .filter(k -> key.startsWith(k + ".")).findFirst().orElseThrow() : null;
       if (parent != null) {
@@ -126,6 +129,15 @@ public final class ConfigLoader {
       throw new InvalidInputException(where + ": unknown key '" + key + "'" + suggestion(key,
           known));
     }
+  }
+
+  /** Where a value was set: "file: line", or "command line key=value". */
+  static String origin(ConfigValue value) {
+    String description = value.origin().description();
+    if (description.startsWith("command line ")) {
+      return description.replaceFirst(": \\d+$", "");
+    }
+    return description;
   }
 
   private static String suggestion(String key, Set<String> known) {
@@ -201,15 +213,15 @@ public final class ConfigLoader {
     List<TaskSpec> tasks = tasks(config, keys);
 
     String format = keys.oneOf("data.format", List.of("parquet", "csv"));
-    String featuresColumn = keys.string("data.features-column");
     List<String> featureColumns = keys.strings("data.feature-columns");
-    if (featuresColumn.isEmpty() == featureColumns.isEmpty()) {
-      throw keys.invalid("data.features-column", "set either data.features-column (an array "
-          + "column) or data.feature-columns (numeric columns), not both or neither");
+    String featuresColumn = featureColumns.isEmpty() ? keys.string("data.features-column") : "";
+    if (featuresColumn.isEmpty() && featureColumns.isEmpty()) {
+      throw keys.invalid("data.features-column", "is empty and data.feature-columns lists no "
+          + "columns: name the features' array column or list the numeric feature columns");
     }
     if (format.equals("csv") && featureColumns.isEmpty()) {
       throw keys.invalid("data.feature-columns", "CSV data needs its features as named numeric "
-          + "columns in data.feature-columns (and data.features-column = \"\")");
+          + "columns in data.feature-columns");
     }
     if (!featureColumns.isEmpty() && featureColumns.size() != model.inputSize()) {
       throw keys.invalid("data.feature-columns", "lists " + featureColumns.size()
@@ -358,8 +370,7 @@ public final class ConfigLoader {
     }
 
     InvalidInputException invalid(String key, String problem) {
-      String where = config.hasPath(key)
-          ? config.getValue(key).origin().description() + ": " : "";
+      String where = config.hasPath(key) ? origin(config.getValue(key)) + ": " : "";
       return new InvalidInputException(where + prefix + key + ": " + problem);
     }
 

@@ -114,8 +114,6 @@ public final class TrainingJob {
 
   private Map<String, Object> execute(RunDirectory run, Optional<Checkpoint> resumeFrom) {
     long start = System.nanoTime();
-    LOG.info("run folder {}", run.folder().toAbsolutePath());
-
     generateMissingData();
     List<TaskSpec> tasks = config.tasks();
     ClientDataLoader loader = new ClientDataLoader(spark, config.data(), tasks);
@@ -128,6 +126,7 @@ public final class TrainingJob {
     }
     LOG.info("{} clients ({} examples) in {} partitions; {} test examples",
         clients.clientCount(), clients.rows(), clients.partitions(), test.rows());
+    LOG.info("run folder {}", run.folder().toAbsolutePath());
     if (resumeFrom.isEmpty() && !Files.exists(run.resolve(RunDirectory.CONFIG))) {
       Config recorded = config.resolved().withValue("output.dir",
           ConfigValueFactory.fromAnyRef(run.folder().toString()));
@@ -181,6 +180,8 @@ public final class TrainingJob {
     double wallSeconds = (System.nanoTime() - start) / 1e9;
     Map<String, Object> summary = summary(totals, wallSeconds, clients, layout);
     run.writeSummary(summary);
+    clients.shards().unpersist(false);
+    test.shards().unpersist(false);
     LOG.info("finished {} rounds in {} s; results in {}", config.federation().rounds(),
         String.format("%.1f", wallSeconds), run.folder());
     return summary;

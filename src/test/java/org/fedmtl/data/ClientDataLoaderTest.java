@@ -207,6 +207,14 @@ class ClientDataLoaderTest {
   }
 
   @Test
+  void csvReadAsParquetSaysWhatToSet() throws Exception {
+    Path csv = folder.resolve("plain.csv");
+    Files.writeString(csv, "client_id,x1,x2,kind,price\n1,0.5,1.5,2,3.0\n");
+    assertMessage(() -> loader(csv.toString(), 0).loadTraining(),
+        "(for CSV files set data.format = csv)");
+  }
+
+  @Test
   void testBlocksDoNotDependOnReadPartitioning() {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 20_000; i++) {

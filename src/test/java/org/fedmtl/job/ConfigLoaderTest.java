@@ -188,6 +188,15 @@ class ConfigLoaderTest {
         count.getMessage());
   }
 
+  @Test
+  void namedFeatureColumnsTakeOverFromTheArrayColumn() {
+    ExperimentConfig config = ConfigLoader.load(null, List.of("data.generator=none",
+        "data.format=csv", "model.input-shape=[2]", "data.feature-columns=[a, b]"));
+    assertEquals("", config.data().featuresColumn());
+    assertEquals(List.of("a", "b"), config.data().featureColumns());
+    assertEquals("defaults + command line", config.source());
+  }
+
   private File write(String content) throws IOException {
     Path file = Files.createTempFile(folder, "experiment", ".conf");
     Files.writeString(file, content);

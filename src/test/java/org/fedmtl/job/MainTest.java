@@ -22,7 +22,7 @@ class MainTest {
     Outcome outcome = run("rounds=-3");
     assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());
     assertEquals(1, outcome.stderr().lines().count(), outcome.stderr());
-    assertTrue(outcome.stderr().startsWith("error: command line rounds=-3: 1: rounds: must be"),
+    assertTrue(outcome.stderr().startsWith("error: command line rounds=-3: rounds: must be"),
         outcome.stderr());
   }
 

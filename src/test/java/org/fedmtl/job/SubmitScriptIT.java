@@ -41,8 +41,18 @@ class SubmitScriptIT {
   void badValueGivesOneLineAndExitCodeTwo() throws Exception {
     Result result = submit("clients-per-round=-1");
     assertEquals(2, result.code(), result.output());
-    assertEquals(List.of("error: command line clients-per-round=-1: 1: clients-per-round: must be"
+    assertEquals(List.of("error: command line clients-per-round=-1: clients-per-round: must be"
         + " an integer in 1..100000000, got -1"), result.output().lines().toList());
+  }
+
+  @Test
+  void helpOfTheScriptAndOfASubcommand() throws Exception {
+    Result script = submit("--help");
+    assertEquals(0, script.code(), script.output());
+    assertTrue(script.output().contains("resume RUN_DIR"), script.output());
+    Result bench = submit("bench", "memory", "--help");
+    assertEquals(0, bench.code(), bench.output());
+    assertTrue(bench.output().contains("--rounds"), bench.output());
   }
 
   @Test

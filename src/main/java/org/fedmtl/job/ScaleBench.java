@@ -1,0 +1,104 @@
+package org.fedmtl.job;
+
+import java.lang.management.ManagementFactory;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import org.fedmtl.federation.RoundResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * Does a round's cost depend on the number of clients? Runs the same experiment (100 clients a
+ * round, power-law client sizes, Dirichlet label skew) on datasets of several client counts in
+ * one Spark session, and reports seconds per round, load time and driver heap for each.
+ */
+@Command(name = "scale", mixinStandardHelpOptions = true,
+    description = "Seconds per round and driver heap for growing client counts.")
+final class ScaleBench implements Callable<Integer> {
+  @Option(names = "--clients", split = ",", defaultValue = "1000,100000",
+      description = "Client counts to compare (default 1000,100000).")
+  int[] clientCounts;
+
+  @Option(names = "--rounds", defaultValue = "12", description = "Rounds per run (default 12).")
+  int rounds;
+
+  @Option(names = "--clients-per-round", defaultValue = "100",
+      description = "Clients sampled a round (default 100).")
+  int clientsPerRound;
+
+  @ParentCommand
+  Bench bench;
+
+  private record Measurement(int clients, double loadSeconds, double secondsPerRound,
+      double heapMiB) {}
+
+  @Override
+  public Integer call() {
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    List<Measurement> measurements = new ArrayList<>();
+    SparkSession spark = null;
+    try {
+      for (int clients : clientCounts) {
+        String data = "data/scale-" + clients + "-seed42";
+        ExperimentConfig config = Bench.load(List.of(), List.of(
+            "name=scale-" + clients, "rounds=" + rounds, "clients-per-round=" + clientsPerRound,
+            "evaluate-every=" + rounds, "checkpoint.every=0", "local.epochs=1",
+            "data.synthetic.clients=" + clients, "data.synthetic.rows-per-client=20",
+            "data.synthetic.max-rows-per-client=200", "data.synthetic.label-alpha=0.5",
+            "data.synthetic.test-rows=2000", "data.train=" + data + "/train",
+            "data.test=" + data + "/test",
+            "output.dir=runs/bench-scale-" + stamp + "/" + clients));
+        if (spark == null) {
+          spark = Main.startSpark(config, bench.master());
+        }
+        List<RoundResult> results = new ArrayList<>();
+        double[] heap = {0};
+        TrainingJob job = new TrainingJob(spark, config);
+        long start = System.nanoTime();
+        double[] firstRoundAt = {0};
+        job.observe(result -> {
+          if (results.isEmpty()) {
+            firstRoundAt[0] = (System.nanoTime() - start) / 1e9 - result.seconds();
+            heap[0] = heapAfterGc();
+          }
+          results.add(result);
+        });
+        job.run(TrainingJob.prepare(config));
+        double[] seconds = results.stream().skip(2).limit(Math.max(1, rounds - 3))
+            .mapToDouble(RoundResult::seconds).sorted().toArray();
+        measurements.add(new Measurement(clients, firstRoundAt[0],
+            seconds[seconds.length / 2], heap[0]));
+      }
+    } finally {
+      if (spark != null) {
+        spark.stop();
+      }
+    }
+
+    System.out.printf("%n%d clients a round, 1 local epoch, client sizes 20-200 (power law), "
+        + "label skew Dirichlet(0.5); median of rounds 3-%d%n%n", clientsPerRound, rounds - 1);
+    System.out.println("| clients | load and set-up (s) | seconds per round | driver heap after "
+        + "GC (MiB) | round time vs first |");
+    System.out.println("|---:|---:|---:|---:|---:|");
+    Measurement first = measurements.get(0);
+    for (Measurement m : measurements) {
+      System.out.printf(Locale.ROOT, "| %d | %.1f | %.3f | %.0f | %.2f |%n", m.clients(),
+          m.loadSeconds(), m.secondsPerRound(), m.heapMiB(),
+          m.secondsPerRound() / first.secondsPerRound());
+    }
+    return 0;
+  }
+
+  private static double heapAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1048576.0;
+  }
+}
