@@ -1,7 +1,6 @@
 package org.fedmtl.client;
 
 import java.util.List;
-import java.util.SplittableRandom;
 import org.fedmtl.data.ClientShard;
 import org.fedmtl.model.DenseTopology;
 import org.fedmtl.tasks.TaskEvaluation;
@@ -79,32 +78,9 @@ public final class DenseLocalTrainer implements LocalTraining {
   @Override
   public LocalResult train(ClientShard shard, float[] globalParameters, long streamSeed) {
     reset(globalParameters);
-
-    SplittableRandom random = new SplittableRandom(streamSeed);
-    int rows = shard.rows();
-    int[] order = new int[rows];
-    for (int i = 0; i < rows; i++) {
-      order[i] = i;
-    }
-    double lossSum = 0;
-    long lossExamples = 0;
-    long steps = 0;
-    for (int epoch = 0; epoch < spec.localEpochs(); epoch++) {
-      LocalTrainer.shuffle(order, random);
-      for (int from = 0; from < rows; from += spec.batchSize()) {
-        int to = Math.min(rows, from + spec.batchSize());
-        double loss = step(shard, order, from, to, steps + 1);
-        lossSum += loss * (to - from);
-        lossExamples += to - from;
-        steps++;
-      }
-    }
-
-    long[] labelled = new long[tasks.size()];
-    for (int t = 0; t < tasks.size(); t++) {
-      labelled[t] = shard.labelledRows(t);
-    }
-    return new LocalResult(parameters.clone(), rows, labelled, lossSum, lossExamples, steps);
+    return LocalEpochs.run(shard, tasks.size(), spec, streamSeed,
+        (order, from, to, iteration) -> step(shard, order, from, to, iteration),
+        () -> parameters.clone());
   }
 
   /**

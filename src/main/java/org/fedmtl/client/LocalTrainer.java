@@ -1,7 +1,6 @@
 package org.fedmtl.client;
 
 import java.util.List;
-import java.util.SplittableRandom;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fedmtl.data.ClientShard;
 import org.fedmtl.tasks.TaskSpec;
@@ -32,34 +31,11 @@ public final class LocalTrainer implements LocalTraining {
   @Override
   public LocalResult train(ClientShard shard, float[] globalParameters, long streamSeed) {
     reset(globalParameters);
-
-    SplittableRandom random = new SplittableRandom(streamSeed);
-    int rows = shard.rows();
-    int[] order = new int[rows];
-    for (int i = 0; i < rows; i++) {
-      order[i] = i;
-    }
-    double lossSum = 0;
-    long lossExamples = 0;
-    long steps = 0;
-    for (int epoch = 0; epoch < spec.localEpochs(); epoch++) {
-      shuffle(order, random);
-      for (int from = 0; from < rows; from += spec.batchSize()) {
-        int to = Math.min(rows, from + spec.batchSize());
-        MultiDataSet batch = MiniBatches.batch(shard, tasks, order, from, to);
-        network.fit(batch.getFeatures(), batch.getLabels(), null, batch.getLabelsMaskArrays());
-        lossSum += network.score() * (to - from);
-        lossExamples += to - from;
-        steps++;
-      }
-    }
-
-    long[] labelled = new long[tasks.size()];
-    for (int t = 0; t < tasks.size(); t++) {
-      labelled[t] = shard.labelledRows(t);
-    }
-    float[] parameters = network.params().toFloatVector();
-    return new LocalResult(parameters, rows, labelled, lossSum, lossExamples, steps);
+    return LocalEpochs.run(shard, tasks.size(), spec, streamSeed, (order, from, to, step) -> {
+      MultiDataSet batch = MiniBatches.batch(shard, tasks, order, from, to);
+      network.fit(batch.getFeatures(), batch.getLabels(), null, batch.getLabelsMaskArrays());
+      return network.score();
+    }, () -> network.params().toFloatVector());
   }
 
   private void reset(float[] globalParameters) {
@@ -70,15 +46,5 @@ public final class LocalTrainer implements LocalTraining {
     }
     network.getConfiguration().setIterationCount(0);
     network.getConfiguration().setEpochCount(0);
-  }
-
-  /** Fisher-Yates shuffle driven by {@code random}. */
-  static void shuffle(int[] order, SplittableRandom random) {
-    for (int i = order.length - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int swap = order[i];
-      order[i] = order[j];
-      order[j] = swap;
-    }
   }
 }

@@ -180,14 +180,7 @@ public final class FederatedRounds<M extends Serializable> {
       List<Tuple2<Integer, M>> blocks = new ArrayList<>();
       long start = System.nanoTime();
       if (index >= trainingPartitions) {
-        EvaluationFunction.Session<M> session = null;
-        while (shards.hasNext()) {
-          ClientShard block = shards.next();
-          if (session == null) {
-            session = evaluation.open(global.value());
-          }
-          blocks.add(new Tuple2<>(block.index(), session.evaluate(block)));
-        }
+        blocks.addAll(evaluateBlocks(shards, evaluation, global));
         statistics.recordEvaluation(System.nanoTime() - start);
         return Collections.singletonList(new RoundPartial<>(partial, blocks)).iterator();
       }
@@ -220,19 +213,26 @@ public final class FederatedRounds<M extends Serializable> {
 
   private Map<String, Double> evaluate(Broadcast<float[]> parameters) {
     EvaluationFunction<M> evaluation = this.evaluation;
-    List<Tuple2<Integer, M>> blocks = test.shards().mapPartitions(shards -> {
-      List<Tuple2<Integer, M>> results = new ArrayList<>();
-      EvaluationFunction.Session<M> session = null;
-      while (shards.hasNext()) {
-        ClientShard block = shards.next();
-        if (session == null) {
-          session = evaluation.open(parameters.value());
-        }
-        results.add(new Tuple2<>(block.index(), session.evaluate(block)));
-      }
-      return results.iterator();
-    }).collect();
+    List<Tuple2<Integer, M>> blocks = test.shards()
+        .mapPartitions(shards -> evaluateBlocks(shards, evaluation, parameters).iterator())
+        .collect();
     return metrics(blocks);
+  }
+
+  /** Evaluates every block of a partition; each result keyed by its block index. */
+  private static <M extends Serializable> List<Tuple2<Integer, M>> evaluateBlocks(
+      java.util.Iterator<ClientShard> blocks, EvaluationFunction<M> evaluation,
+      Broadcast<float[]> parameters) {
+    List<Tuple2<Integer, M>> results = new ArrayList<>();
+    EvaluationFunction.Session<M> session = null;
+    while (blocks.hasNext()) {
+      ClientShard block = blocks.next();
+      if (session == null) {
+        session = evaluation.open(parameters.value());
+      }
+      results.add(new Tuple2<>(block.index(), session.evaluate(block)));
+    }
+    return results;
   }
 
   private int[] partitionsOf(int[] sampled) {
