@@ -168,7 +168,12 @@ public final class FederatedRounds<M extends Serializable> {
     ClassTag<ClientShard> tag = ClassTag$.MODULE$.apply(ClientShard.class);
     JavaRDD<ClientShard> work = new JavaRDD<>(
         PartitionPruningRDD.create(clients.shards().rdd(), new PartitionFilter(partitions)), tag);
-    int trainingPartitions = partitions.length;
+    int slots = spark.defaultParallelism();
+    if (partitions.length > slots) {
+      // One task per core rather than per partition: fewer tasks to schedule, the same sums.
+      work = work.coalesce(slots);
+    }
+    int trainingPartitions = work.getNumPartitions();
     if (evaluate) {
       work = work.union(test.shards());
     }
