@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -82,19 +83,12 @@ public final class ClientDataLoader {
     }
     JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<Map<String, Integer>> index = context.broadcast(indexByClient);
-    int featureSize = spec.featureSize();
-    int taskCount = tasks.size();
 
-    JavaRDD<ClientShard> shards = examples(annotated).javaRDD()
+    JavaRDD<ClientShard> shards = cachedShards(examples(annotated).javaRDD()
         .mapToPair(example -> {
           int clientIndex = index.value().get(example.getClient());
           return new Tuple2<>(clientIndex % partitions, new Tuple2<>(clientIndex, example));
-        })
-        .partitionBy(new ExactPartitioner(partitions))
-        .mapPartitions(keyed -> buildShards(keyed, featureSize, taskCount), true)
-        .setName("client shards")
-        .persist(StorageLevel.MEMORY_ONLY());
-    shards.count();
+        }), partitions, "client shards");
     index.unpersist();
     return new ClientData(shards, clientIds, partitions, rows);
   }
@@ -115,22 +109,31 @@ public final class ClientDataLoader {
     for (int b = 0; b < blocks; b++) {
       blockIds.add("block-" + b);
     }
-    int featureSize = spec.featureSize();
-    int taskCount = tasks.size();
-    JavaRDD<ClientShard> shards = examples(annotated).javaRDD()
+    JavaRDD<ClientShard> shards = cachedShards(examples(annotated).javaRDD()
         .mapToPair(example -> {
           int hash = 31 * Arrays.hashCode(example.getFeatures())
               + Arrays.hashCode(example.getLabels());
           int block = Math.floorMod(hash, blocks);
           example.setClient("block-" + block);
           return new Tuple2<>(block % partitions, new Tuple2<>(block, example));
-        })
-        .partitionBy(new ExactPartitioner(partitions))
-        .mapPartitions(keyed -> buildShards(keyed, featureSize, taskCount), true)
-        .setName("test blocks")
+        }), partitions, "test blocks");
+    return new ClientData(shards, blockIds, partitions, rows);
+  }
+
+  /**
+   * Moves each example to the partition its key names, builds one shard per (client or block)
+   * index there, and caches and materialises the result.
+   */
+  private JavaRDD<ClientShard> cachedShards(
+      JavaPairRDD<Integer, Tuple2<Integer, ExampleRow>> keyed, int partitions, String name) {
+    int featureSize = spec.featureSize();
+    int taskCount = tasks.size();
+    JavaRDD<ClientShard> shards = keyed.partitionBy(new ExactPartitioner(partitions))
+        .mapPartitions(rows -> buildShards(rows, featureSize, taskCount), true)
+        .setName(name)
         .persist(StorageLevel.MEMORY_ONLY());
     shards.count();
-    return new ClientData(shards, blockIds, partitions, rows);
+    return shards;
   }
 
   private Dataset<Row> read(String path, String key, boolean needsClientColumn) {

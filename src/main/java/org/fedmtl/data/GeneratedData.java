@@ -30,13 +30,4 @@ final class GeneratedData {
       throw new java.io.UncheckedIOException("cannot write generated data to " + path, e);
     }
   }
-
-  static boolean exists(SparkSession spark, String path) {
-    try {
-      Path target = new Path(path);
-      return target.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(target);
-    } catch (IOException e) {
-      return false;
-    }
-  }
 }

@@ -152,16 +152,6 @@ public final class FederatedRounds<M extends Serializable> {
     }
   }
 
-  /** Evaluates {@code parameters} on the test blocks. */
-  public Map<String, Double> evaluate(float[] parameters) {
-    Broadcast<float[]> broadcast = spark.broadcast(parameters);
-    try {
-      return evaluate(broadcast);
-    } finally {
-      broadcast.destroy();
-    }
-  }
-
   private RoundPartial<M> trainAndEvaluate(Broadcast<float[]> global, int[] sampled, int round,
       boolean evaluate, TaskStatistics statistics) {
     int[] partitions = partitionsOf(sampled);

@@ -56,10 +56,6 @@ public final class TaskEvaluation implements Serializable {
     return this;
   }
 
-  public ConfusionMatrix confusionMatrix(int t) {
-    return (ConfusionMatrix) perTask[t];
-  }
-
   /** Metric values keyed {@code <task>.<metric>}, in task order then {@link TaskType#metrics}. */
   public Map<String, Double> metrics() {
     Map<String, Double> metrics = new LinkedHashMap<>();

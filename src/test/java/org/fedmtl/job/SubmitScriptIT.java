@@ -46,6 +46,31 @@ class SubmitScriptIT {
   }
 
   @Test
+  void benchesPrintTheirTables() throws Exception {
+    List<String> data = List.of("data.synthetic.test-rows=500",
+        "data.train=" + folder.resolve("data/train"), "data.test=" + folder.resolve("data/test"));
+    Result memory = submit(with(List.of("bench", "memory", "--rounds", "4", "--every", "2"),
+        data));
+    assertEquals(0, memory.code(), memory.output());
+    assertTrue(memory.output().contains("| round | heap after GC (MiB) | broadcast blocks |"),
+        memory.output());
+    assertTrue(memory.output().contains("peak heap after GC: rounds 1-2"), memory.output());
+
+    Result speed = submit(with(List.of("bench", "speed", "--skip-end-to-end", "--dl4j-epochs",
+        "1", "rounds=3"), data));
+    assertEquals(0, speed.code(), speed.output());
+    assertTrue(speed.output().contains("| samples per second (DL4J Spark parameter averaging) |"),
+        speed.output());
+    assertTrue(speed.output().contains("| ms per local optimiser step |"), speed.output());
+
+    Result scale = submit("bench", "scale", "--clients", "20,40", "--rounds", "4",
+        "--clients-per-round", "5");
+    assertEquals(0, scale.code(), scale.output());
+    assertTrue(scale.output().lines().anyMatch(line -> line.startsWith("| 40 | ")),
+        scale.output());
+  }
+
+  @Test
   void helpOfTheScriptAndOfASubcommand() throws Exception {
     Result script = submit("--help");
     assertEquals(0, script.code(), script.output());
