@@ -4,10 +4,8 @@ import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.expr;
-import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import java.io.IOException;
@@ -19,8 +17,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -56,6 +54,7 @@ public final class ClientDataLoader {
   private static final String FEATURES = "__features";
   private static final String LABELS = "__labels";
   private static final String FILE = "__file";
+  private static final String PROBLEM = "__problem";
 
   private final SparkSession spark;
   private final DataSpec spec;
@@ -70,27 +69,33 @@ public final class ClientDataLoader {
   /** Loads, validates and partitions the training data by client. */
   public ClientData loadTraining() {
     Dataset<Row> raw = read(spec.train(), "data.train", true);
-    Dataset<Row> annotated = annotate(raw, col(quoted(spec.clientColumn())).cast("string"));
-    long rows = validate(annotated, "data.train", spec.train());
-
-    List<String> clientIds = sortedClientIds(annotated);
-    int partitions = spec.partitions() > 0
-        ? Math.min(spec.partitions(), clientIds.size())
-        : Math.min(clientIds.size(), AUTOMATIC_PARTITION_LIMIT);
-    Map<String, Integer> indexByClient = new HashMap<>();
-    for (int i = 0; i < clientIds.size(); i++) {
-      indexByClient.put(clientIds.get(i), i);
+    JavaRDD<RowBlock> blocks = inspectedBlocks(
+        annotate(raw, col(quoted(spec.clientColumn())).cast("string")), "data.train",
+        spec.train());
+    try {
+      List<RowBlock.Inspection> inspections = blocks.map(RowBlock::inspection).collect();
+      long rows = requireGood(inspections, "data.train", spec.train());
+      TreeSet<String> distinct = new TreeSet<>(CLIENT_ORDER);
+      for (RowBlock.Inspection inspection : inspections) {
+        distinct.addAll(Arrays.asList(inspection.clientIds()));
+      }
+      List<String> clientIds = new ArrayList<>(distinct);
+      int partitions = spec.partitions() > 0
+          ? Math.min(spec.partitions(), clientIds.size())
+          : Math.min(clientIds.size(), AUTOMATIC_PARTITION_LIMIT);
+      Map<String, Integer> indexByClient = new HashMap<>();
+      for (int i = 0; i < clientIds.size(); i++) {
+        indexByClient.put(clientIds.get(i), i);
+      }
+      JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      Broadcast<Map<String, Integer>> index = context.broadcast(indexByClient);
+      JavaRDD<ClientShard> shards = cachedShards(blocks,
+          (block, r) -> index.value().get(block.client(r)), partitions, false, "client shards");
+      index.destroy();
+      return new ClientData(shards, clientIds, partitions, rows);
+    } finally {
+      blocks.unpersist(false);
     }
-    JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<Map<String, Integer>> index = context.broadcast(indexByClient);
-
-    JavaRDD<ClientShard> shards = cachedShards(examples(annotated).javaRDD()
-        .mapToPair(example -> {
-          int clientIndex = index.value().get(example.getClient());
-          return new Tuple2<>(clientIndex % partitions, new Tuple2<>(clientIndex, example));
-        }), partitions, "client shards");
-    index.unpersist();
-    return new ClientData(shards, clientIds, partitions, rows);
   }
 
   /**
@@ -100,39 +105,99 @@ public final class ClientDataLoader {
    */
   public ClientData loadTest() {
     Dataset<Row> raw = read(spec.test(), "data.test", false);
-    Dataset<Row> annotated = annotate(raw, lit("test"));
-    long rows = validate(annotated, "data.test", spec.test());
-
-    int blocks = (int) Math.max(1, (rows + EVALUATION_BLOCK_ROWS - 1) / EVALUATION_BLOCK_ROWS);
-    int partitions = Math.min(blocks, spark.sparkContext().defaultParallelism());
-    List<String> blockIds = new ArrayList<>();
-    for (int b = 0; b < blocks; b++) {
-      blockIds.add("block-" + b);
+    JavaRDD<RowBlock> blocks = inspectedBlocks(annotate(raw, lit("test")), "data.test",
+        spec.test());
+    try {
+      long rows = requireGood(blocks.map(RowBlock::inspection).collect(), "data.test",
+          spec.test());
+      int count = (int) Math.max(1, (rows + EVALUATION_BLOCK_ROWS - 1) / EVALUATION_BLOCK_ROWS);
+      int partitions = Math.min(count, spark.sparkContext().defaultParallelism());
+      List<String> blockIds = new ArrayList<>();
+      for (int b = 0; b < count; b++) {
+        blockIds.add("block-" + b);
+      }
+      JavaRDD<ClientShard> shards = cachedShards(blocks,
+          (block, r) -> Math.floorMod(block.contentHash(r), count), partitions, true,
+          "test blocks");
+      return new ClientData(shards, blockIds, partitions, rows);
+    } finally {
+      blocks.unpersist(false);
     }
-    JavaRDD<ClientShard> shards = cachedShards(examples(annotated).javaRDD()
-        .mapToPair(example -> {
-          int hash = 31 * Arrays.hashCode(example.getFeatures())
-              + Arrays.hashCode(example.getLabels());
-          int block = Math.floorMod(hash, blocks);
-          example.setClient("block-" + block);
-          return new Tuple2<>(block % partitions, new Tuple2<>(block, example));
-        }), partitions, "test blocks");
-    return new ClientData(shards, blockIds, partitions, rows);
   }
 
   /**
-   * Moves each example to the partition its key names, builds one shard per (client or block)
-   * index there, and caches and materialises the result.
+   * The data as row blocks, one per input partition, each row checked; cached, so that the pass
+   * that reports the checks and the pass that builds the shards read the files once.
    */
-  private JavaRDD<ClientShard> cachedShards(
-      JavaPairRDD<Integer, Tuple2<Integer, ExampleRow>> keyed, int partitions, String name) {
+  private JavaRDD<RowBlock> inspectedBlocks(Dataset<Row> annotated, String key, String path) {
+    List<Check> checks = checks();
+    Column problem = when(checks.get(0).condition(), 1);
+    for (int c = 1; c < checks.size(); c++) {
+      problem = problem.when(checks.get(c).condition(), c + 1);
+    }
+    problem = problem.otherwise(0);
+    Column problemAt = when(col(PROBLEM).notEqual(0), expr("concat('client ', coalesce("
+        + CLIENT + ", 'null'), ' in ', " + FILE + ")"));
+    Dataset<ExampleRow> examples = annotated.withColumn(PROBLEM, problem)
+        .select(col(CLIENT).as("client"), col(FEATURES).as("features"),
+            col(LABELS).as("labels"), col(PROBLEM).as("problem"),
+            problemAt.as("problemAt"))
+        .as(Encoders.bean(ExampleRow.class));
+    int featureSize = spec.featureSize();
+    int tasks = this.tasks.size();
+    int checkCount = checks.size();
+    spark.sparkContext().setJobDescription("reading and checking " + key + " (" + path + ")");
+    return examples.javaRDD()
+        .mapPartitions(rows -> List.of(RowBlock.read(rows, featureSize, tasks, checkCount))
+            .iterator())
+        .setName("rows of " + key)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  /**
+   * Reports the first check that some rows fail (or an empty dataset) as invalid input; returns
+   * the row count. Reading errors surface here, when the blocks are first computed.
+   */
+  private long requireGood(List<RowBlock.Inspection> inspections, String key, String path) {
+    String where = key + " (" + path + ")";
+    List<Check> checks = checks();
+    RowBlock.Inspection total = inspections.stream().reduce(RowBlock.Inspection::merge)
+        .orElse(new RowBlock.Inspection(0, new long[checks.size()],
+            new String[checks.size()], new String[0]));
+    if (total.rows() == 0) {
+      throw new InvalidInputException(where + ": the dataset has no rows");
+    }
+    for (int c = 0; c < checks.size(); c++) {
+      if (total.problemRows()[c] > 0) {
+        throw new InvalidInputException(where + ": " + total.problemRows()[c] + " "
+            + checks.get(c).problem() + " (first: " + total.firstProblem()[c] + ")");
+      }
+    }
+    return total.rows();
+  }
+
+  /**
+   * Moves each row to the partition of its key ({@code key % partitions}), builds one shard per
+   * key there, and caches and materialises the result. Rows travel grouped: one chunk per key
+   * and input partition. Test blocks are named {@code block-<key>}, clients by their id.
+   */
+  private JavaRDD<ClientShard> cachedShards(JavaRDD<RowBlock> blocks, RowBlock.RowKey key,
+      int partitions, boolean testBlocks, String name) {
     int featureSize = spec.featureSize();
     int taskCount = tasks.size();
-    JavaRDD<ClientShard> shards = keyed.partitionBy(new ExactPartitioner(partitions))
-        .mapPartitions(rows -> buildShards(rows, featureSize, taskCount), true)
+    spark.sparkContext().setJobDescription("building " + name);
+    JavaRDD<ClientShard> shards = blocks
+        .flatMapToPair(block -> block.chunks(key).stream()
+            .map(chunk -> new Tuple2<>(chunk.key() % partitions, chunk)).iterator())
+        .partitionBy(new ExactPartitioner(partitions))
+        .mapPartitions(chunks -> buildShards(chunks, featureSize, taskCount, testBlocks), true)
         .setName(name)
         .persist(StorageLevel.MEMORY_ONLY());
-    shards.count();
+    try {
+      shards.count();
+    } finally {
+      spark.sparkContext().setJobDescription(null);
+    }
     return shards;
   }
 
@@ -204,14 +269,8 @@ public final class ClientDataLoader {
         .withColumn(LABELS, labels);
   }
 
-  private static Dataset<ExampleRow> examples(Dataset<Row> annotated) {
-    return annotated.select(col(CLIENT).as("client"), col(FEATURES).as("features"),
-        col(LABELS).as("labels")).as(Encoders.bean(ExampleRow.class));
-  }
-
-  /** Runs every check in one pass; returns the row count. */
-  private long validate(Dataset<Row> annotated, String key, String path) {
-    String where = key + " (" + path + ")";
+  /** The checks every row must pass, in the order a failure is reported. */
+  private List<Check> checks() {
     List<Check> checks = new ArrayList<>();
     checks.add(new Check(col(CLIENT).isNull(), "rows have no client id in column '"
         + spec.clientColumn() + "'"));
@@ -240,42 +299,7 @@ public final class ClientDataLoader {
       }
     }
 
-    List<Column> aggregates = new ArrayList<>();
-    aggregates.add(sum(lit(1L)));
-    for (Check check : checks) {
-      aggregates.add(sum(when(check.condition(), 1L).otherwise(0L)));
-      Column example = expr("concat('client ', coalesce(" + CLIENT + ", 'null'), ' in ', "
-          + FILE + ")");
-      aggregates.add(first(when(check.condition(), example), true));
-    }
-    Row result;
-    try {
-      result = annotated.agg(aggregates.get(0), aggregates.subList(1, aggregates.size())
-          .toArray(Column[]::new)).first();
-    } catch (Exception e) {
-      throw new InvalidInputException(where + ": cannot read the data: " + rootMessage(e), e);
-    }
-    long rows = result.isNullAt(0) ? 0 : result.getLong(0);
-    if (rows == 0) {
-      throw new InvalidInputException(where + ": the dataset has no rows");
-    }
-    for (int c = 0; c < checks.size(); c++) {
-      long bad = result.isNullAt(1 + 2 * c) ? 0 : result.getLong(1 + 2 * c);
-      if (bad > 0) {
-        throw new InvalidInputException(where + ": " + bad + " " + checks.get(c).problem()
-            + " (first: " + result.getString(2 + 2 * c) + ")");
-      }
-    }
-    return rows;
-  }
-
-  private static List<String> sortedClientIds(Dataset<Row> annotated) {
-    List<String> ids = new ArrayList<>();
-    for (Row row : annotated.select(CLIENT).distinct().collectAsList()) {
-      ids.add(row.getString(0));
-    }
-    ids.sort(CLIENT_ORDER);
-    return ids;
+    return checks;
   }
 
   /** Numeric identifiers in numeric order, then the rest in string order. */
@@ -313,35 +337,71 @@ public final class ClientDataLoader {
   }
 
   private static Iterator<ClientShard> buildShards(
-      Iterator<Tuple2<Integer, Tuple2<Integer, ExampleRow>>> keyed, int featureSize, int tasks) {
-    Map<Integer, List<ExampleRow>> byClient = new TreeMap<>();
+      Iterator<Tuple2<Integer, RowBlock.ClientChunk>> keyed, int featureSize, int tasks,
+      boolean testBlocks) {
+    Map<Integer, List<RowBlock.ClientChunk>> byKey = new TreeMap<>();
     while (keyed.hasNext()) {
-      Tuple2<Integer, ExampleRow> indexed = keyed.next()._2();
-      byClient.computeIfAbsent(indexed._1(), i -> new ArrayList<>()).add(indexed._2());
+      RowBlock.ClientChunk chunk = keyed.next()._2();
+      byKey.computeIfAbsent(chunk.key(), k -> new ArrayList<>()).add(chunk);
     }
-    List<ClientShard> shards = new ArrayList<>(byClient.size());
-    for (Map.Entry<Integer, List<ExampleRow>> entry : byClient.entrySet()) {
-      List<ExampleRow> rows = entry.getValue();
-      rows.sort(CANONICAL_ORDER);
-      float[] features = new float[rows.size() * featureSize];
-      float[][] labels = new float[tasks][rows.size()];
-      for (int r = 0; r < rows.size(); r++) {
-        System.arraycopy(rows.get(r).getFeatures(), 0, features, r * featureSize, featureSize);
-        for (int t = 0; t < tasks; t++) {
-          labels[t][r] = rows.get(r).getLabels()[t];
-        }
-      }
-      shards.add(new ClientShard(rows.get(0).getClient(), entry.getKey(), featureSize, features,
-          labels));
+    List<ClientShard> shards = new ArrayList<>(byKey.size());
+    for (Map.Entry<Integer, List<RowBlock.ClientChunk>> entry : byKey.entrySet()) {
+      String id = testBlocks ? "block-" + entry.getKey() : entry.getValue().get(0).clientId();
+      shards.add(canonicalShard(id, entry.getKey(), entry.getValue(), featureSize, tasks));
     }
     return shards.iterator();
   }
 
-  /** Orders examples by content, so a shard's row order does not depend on read order. */
-  private static final Comparator<ExampleRow> CANONICAL_ORDER = (a, b) -> {
-    int byFeatures = Arrays.compare(a.getFeatures(), b.getFeatures());
-    return byFeatures != 0 ? byFeatures : Arrays.compare(a.getLabels(), b.getLabels());
-  };
+  /**
+   * One shard from a key's chunks, rows sorted by content (features, then labels, compared as
+   * {@link Arrays#compare(float[], float[])} does), so the shard does not depend on read order.
+   */
+  private static ClientShard canonicalShard(String id, int key,
+      List<RowBlock.ClientChunk> chunks, int featureSize, int tasks) {
+    int rows = 0;
+    for (RowBlock.ClientChunk chunk : chunks) {
+      rows += chunk.labels()[0].length;
+    }
+    float[] features = new float[rows * featureSize];
+    float[][] labels = new float[tasks][rows];
+    int at = 0;
+    for (RowBlock.ClientChunk chunk : chunks) {
+      int count = chunk.labels()[0].length;
+      System.arraycopy(chunk.features(), 0, features, at * featureSize, count * featureSize);
+      for (int t = 0; t < tasks; t++) {
+        System.arraycopy(chunk.labels()[t], 0, labels[t], at, count);
+      }
+      at += count;
+    }
+    Integer[] order = new Integer[rows];
+    for (int r = 0; r < rows; r++) {
+      order[r] = r;
+    }
+    Arrays.sort(order, (a, b) -> {
+      int byFeatures = Arrays.compare(features, a * featureSize, (a + 1) * featureSize,
+          features, b * featureSize, (b + 1) * featureSize);
+      if (byFeatures != 0) {
+        return byFeatures;
+      }
+      for (int t = 0; t < tasks; t++) {
+        int byLabel = Float.compare(labels[t][a], labels[t][b]);
+        if (byLabel != 0) {
+          return byLabel;
+        }
+      }
+      return 0;
+    });
+    float[] sortedFeatures = new float[features.length];
+    float[][] sortedLabels = new float[tasks][rows];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(features, order[r] * featureSize, sortedFeatures, r * featureSize,
+          featureSize);
+      for (int t = 0; t < tasks; t++) {
+        sortedLabels[t][r] = labels[t][order[r]];
+      }
+    }
+    return new ClientShard(id, key, featureSize, sortedFeatures, sortedLabels);
+  }
 
   private static void requireColumn(Dataset<Row> raw, String column, String where, String role) {
     if (!Arrays.asList(raw.columns()).contains(column)) {

@@ -3,13 +3,12 @@ package org.fedmtl.federation;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.PartitionPruningRDD;
 import org.fedmtl.aggregation.Aggregator;
 import org.fedmtl.aggregation.ParameterLayout;
@@ -19,24 +18,27 @@ import org.fedmtl.data.ClientShard;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
+import scala.collection.JavaConverters;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
 /**
  * The federated rounds on Spark.
  *
- * <p>Each round the driver samples clients, broadcasts the global parameters, and runs local
- * training only in the partitions that hold sampled clients (the other partitions get no task).
- * Each task adds its clients' weighted parameters into one partial sum, and the partial sums are
- * combined with {@code treeReduce}, so no client update is ever collected on the driver. The
- * aggregator turns the total into the next global parameters, whose broadcast serves the next
- * round's training and the evaluation (in the same Spark job); the previous broadcast is then
- * released.
+ * <p>Each round the driver samples clients and runs one Spark job over the partitions that hold
+ * sampled clients (the other partitions get no task), coalesced to one task per core, plus the
+ * test blocks. The job's task carries the global parameters (Spark broadcasts a stage's task
+ * binary to the executors once). Each training task adds its clients' weighted parameters into
+ * one partial sum, so no client update is ever collected on the driver; the driver adds the few
+ * partial sums, and the aggregator turns the total into the next global parameters, which the
+ * next round's job trains from and evaluates.
  *
  * @param <M> the evaluation state
  */
 public final class FederatedRounds<M extends Serializable> {
   private static final Logger LOG = LoggerFactory.getLogger(FederatedRounds.class);
+  /** Most partial sums the driver takes in one job without a tree of merges. */
+  static final int DRIVER_MERGE_LIMIT = 64;
 
   private final JavaSparkContext spark;
   private final ClientData clients;
@@ -69,7 +71,6 @@ public final class FederatedRounds<M extends Serializable> {
    */
   public float[] run(float[] initial, int firstRound, RoundListener listener) {
     float[] global = initial;
-    Broadcast<float[]> broadcast = spark.broadcast(global);
     Pending pending = null;
     for (int round = firstRound; round <= spec.rounds(); round++) {
       long start = System.nanoTime();
@@ -79,10 +80,15 @@ public final class FederatedRounds<M extends Serializable> {
 
       describe(round, "local training of " + sampled.length + " clients"
           + (evaluatePrevious ? ", evaluation of round " + (round - 1) : ""));
-      TaskStatistics statistics = new TaskStatistics(spark);
       long trainingStart = System.nanoTime();
-      RoundPartial<M> partial = trainAndEvaluate(broadcast, sampled, round, evaluatePrevious,
-          statistics);
+      JavaRDD<ClientShard> work = trainingWork(sampled);
+      int trainingTasks = work.getNumPartitions();
+      if (evaluatePrevious) {
+        work = work.union(test.shards());
+      }
+      RoundPartial<M> partial = runJob(work, new RoundTask<>(global, sampled, round,
+          trainingTasks, layout, clientUpdate, evaluation));
+      TaskStatistics statistics = new TaskStatistics(partial.reports());
       WeightedParameterSum sum = partial.sum();
       long aggregationStart = System.nanoTime();
       if (pending != null) {
@@ -92,15 +98,13 @@ public final class FederatedRounds<M extends Serializable> {
       }
 
       long bytesMoved = ((long) layout.size() * Float.BYTES + sum.payloadBytes())
-          * partitionsOf(sampled).length;
+          * trainingTasks;
       if (sum.clients() < spec.minClients()) {
         LOG.warn("round {}: {} of {} sampled clients gave a usable update, fewer than "
             + "aggregation.min-clients = {}; the global model is kept", round, sum.clients(),
             sampled.length, spec.minClients());
       } else {
         global = aggregator.aggregate(global, sum, layout);
-        broadcast.destroy();
-        broadcast = spark.broadcast(global);
       }
       long end = System.nanoTime();
       RoundResult.Timings timings = new RoundResult.Timings(
@@ -119,12 +123,12 @@ public final class FederatedRounds<M extends Serializable> {
       if (pending.evaluate()) {
         describe(pending.result().round(), "evaluation");
         long start = System.nanoTime();
-        metrics = evaluate(broadcast);
+        metrics = metrics(runJob(test.shards(), new RoundTask<>(global, new int[0],
+            pending.result().round(), 0, layout, clientUpdate, evaluation)).blocks());
         seconds = (System.nanoTime() - start) / 1e9;
       }
       listener.onRound(pending.complete(metrics, seconds), pending.global());
     }
-    broadcast.destroy();
     spark.clearJobGroup();
     return global;
   }
@@ -142,18 +146,11 @@ public final class FederatedRounds<M extends Serializable> {
     }
   }
 
-  /** What one Spark task returns: a partial sum, or evaluations of test blocks, or both. */
-  private record RoundPartial<M>(WeightedParameterSum sum, List<Tuple2<Integer, M>> blocks)
-      implements Serializable {
-    RoundPartial<M> merge(RoundPartial<M> other) {
-      List<Tuple2<Integer, M>> all = new ArrayList<>(blocks);
-      all.addAll(other.blocks);
-      return new RoundPartial<>(sum.merge(other.sum), all);
-    }
-  }
-
-  private RoundPartial<M> trainAndEvaluate(Broadcast<float[]> global, int[] sampled, int round,
-      boolean evaluate, TaskStatistics statistics) {
+  /**
+   * The partitions that hold the sampled clients, and no others, coalesced to at most one
+   * partition per task slot.
+   */
+  private JavaRDD<ClientShard> trainingWork(int[] sampled) {
     int[] partitions = partitionsOf(sampled);
     ClassTag<ClientShard> tag = ClassTag$.MODULE$.apply(ClientShard.class);
     JavaRDD<ClientShard> work = new JavaRDD<>(
@@ -163,37 +160,47 @@ public final class FederatedRounds<M extends Serializable> {
       // One task per core rather than per partition: fewer tasks to schedule, the same sums.
       work = work.coalesce(slots);
     }
-    int trainingPartitions = work.getNumPartitions();
-    if (evaluate) {
-      work = work.union(test.shards());
+    return work;
+  }
+
+  /**
+   * Runs {@code task} on every partition of {@code work} in one job and merges what the tasks
+   * return. Up to {@link #DRIVER_MERGE_LIMIT} partials go straight to the driver, which merges
+   * them; beyond that they are combined with {@code treeReduce}, as deep as their number needs.
+   * Client updates are never collected one by one.
+   */
+  @SuppressWarnings("unchecked")
+  private RoundPartial<M> runJob(JavaRDD<ClientShard> work, RoundTask<M> task) {
+    int partitions = work.getNumPartitions();
+    if (partitions > DRIVER_MERGE_LIMIT) {
+      return work.mapPartitions(shards -> List.of(task.apply(TaskContext.get(),
+          JavaConverters.asScalaIterator(shards))).iterator(), false)
+          .treeReduce(RoundPartial::merge, treeDepth(partitions));
     }
-    ParameterLayout layout = this.layout;
-    ClientUpdateFunction clientUpdate = this.clientUpdate;
-    EvaluationFunction<M> evaluation = this.evaluation;
-    return work.mapPartitionsWithIndex((index, shards) -> {
-      WeightedParameterSum partial = new WeightedParameterSum(layout);
-      List<Tuple2<Integer, M>> blocks = new ArrayList<>();
-      long start = System.nanoTime();
-      if (index >= trainingPartitions) {
-        blocks.addAll(evaluateBlocks(shards, evaluation, global));
-        statistics.recordEvaluation(System.nanoTime() - start);
-        return Collections.singletonList(new RoundPartial<>(partial, blocks)).iterator();
-      }
-      ClientUpdateFunction.Session session = null;
-      long steps = 0;
-      while (shards.hasNext()) {
-        ClientShard shard = shards.next();
-        if (Arrays.binarySearch(sampled, shard.index()) < 0) {
-          continue;
-        }
-        if (session == null) {
-          session = clientUpdate.open();
-        }
-        steps += session.update(shard, global.value(), round, partial);
-      }
-      statistics.recordTask(System.nanoTime() - start, steps);
-      return Collections.singletonList(new RoundPartial<>(partial, blocks)).iterator();
-    }, false).treeReduce(RoundPartial::merge, treeDepth(work.getNumPartitions()));
+    List<Object> all = new ArrayList<>();
+    for (int p = 0; p < partitions; p++) {
+      all.add(p);
+    }
+    ClassTag<RoundPartial<M>> tag = ClassTag$.MODULE$.apply(RoundPartial.class);
+    RoundPartial<M>[] results = (RoundPartial<M>[]) spark.sc().runJob(work.rdd(), task,
+        JavaConverters.asScalaBuffer(all).toSeq(), tag);
+    RoundPartial<M> merged = results[0];
+    for (int r = 1; r < results.length; r++) {
+      merged = merged.merge(results[r]);
+    }
+    return merged;
+  }
+
+  /**
+   * Depth of the reduce tree for more than {@link #DRIVER_MERGE_LIMIT} partials: each level cuts
+   * their count by up to that factor before the driver merges the rest.
+   */
+  static int treeDepth(int partials) {
+    int depth = 1;
+    for (long reach = DRIVER_MERGE_LIMIT; reach < partials; reach *= DRIVER_MERGE_LIMIT) {
+      depth++;
+    }
+    return depth;
   }
 
   private Map<String, Double> metrics(List<Tuple2<Integer, M>> blocks) {
@@ -206,44 +213,8 @@ public final class FederatedRounds<M extends Serializable> {
     return evaluation.metrics(total);
   }
 
-  private Map<String, Double> evaluate(Broadcast<float[]> parameters) {
-    EvaluationFunction<M> evaluation = this.evaluation;
-    List<Tuple2<Integer, M>> blocks = test.shards()
-        .mapPartitions(shards -> evaluateBlocks(shards, evaluation, parameters).iterator())
-        .collect();
-    return metrics(blocks);
-  }
-
-  /** Evaluates every block of a partition; each result keyed by its block index. */
-  private static <M extends Serializable> List<Tuple2<Integer, M>> evaluateBlocks(
-      java.util.Iterator<ClientShard> blocks, EvaluationFunction<M> evaluation,
-      Broadcast<float[]> parameters) {
-    List<Tuple2<Integer, M>> results = new ArrayList<>();
-    EvaluationFunction.Session<M> session = null;
-    while (blocks.hasNext()) {
-      ClientShard block = blocks.next();
-      if (session == null) {
-        session = evaluation.open(parameters.value());
-      }
-      results.add(new Tuple2<>(block.index(), session.evaluate(block)));
-    }
-    return results;
-  }
-
   private int[] partitionsOf(int[] sampled) {
     return Arrays.stream(sampled).map(clients::partitionOf).distinct().sorted().toArray();
-  }
-
-  /**
-   * Depth of the reduce tree: the driver merges up to 64 partial sums itself (one stage, no
-   * shuffle); beyond that each further level cuts the count by up to 64.
-   */
-  static int treeDepth(int partials) {
-    int depth = 1;
-    for (long reach = 64; reach < partials; reach *= 64) {
-      depth++;
-    }
-    return depth;
   }
 
   private void describe(int round, String phase) {

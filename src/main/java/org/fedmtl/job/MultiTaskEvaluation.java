@@ -16,7 +16,7 @@ import org.fedmtl.tasks.TaskSpec;
 final class MultiTaskEvaluation implements EvaluationFunction<TaskEvaluation> {
   private static final long serialVersionUID = 1L;
 
-  private static final int DENSE_BATCH = 512;
+  private static final int DENSE_BATCH = 64;
 
   private final ModelSpec model;
   private final List<TaskSpec> tasks;

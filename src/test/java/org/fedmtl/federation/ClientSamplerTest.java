@@ -61,7 +61,7 @@ class ClientSamplerTest {
   @Test
   void treeDepthGrowsWithPartials() {
     assertEquals(1, FederatedRounds.treeDepth(1));
-    assertEquals(1, FederatedRounds.treeDepth(64));
+    assertEquals(1, FederatedRounds.treeDepth(FederatedRounds.DRIVER_MERGE_LIMIT));
     assertEquals(2, FederatedRounds.treeDepth(65));
     assertEquals(2, FederatedRounds.treeDepth(4096));
     assertEquals(3, FederatedRounds.treeDepth(4097));
