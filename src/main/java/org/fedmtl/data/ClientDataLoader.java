@@ -3,7 +3,12 @@ package org.fedmtl.data;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.exists;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
@@ -29,6 +34,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.storage.StorageLevel;
@@ -70,7 +76,7 @@ public final class ClientDataLoader {
   public ClientData loadTraining() {
     Dataset<Row> raw = read(spec.train(), "data.train", true);
     JavaRDD<RowBlock> blocks = inspectedBlocks(
-        annotate(raw, col(quoted(spec.clientColumn())).cast("string")), "data.train",
+        annotate(raw, col(quoted(spec.clientColumn())).cast(DataTypes.StringType)), "data.train",
         spec.train());
     try {
       List<RowBlock.Inspection> inspections = blocks.map(RowBlock::inspection).collect();
@@ -136,8 +142,8 @@ public final class ClientDataLoader {
       problem = problem.when(checks.get(c).condition(), c + 1);
     }
     problem = problem.otherwise(0);
-    Column problemAt = when(col(PROBLEM).notEqual(0), expr("concat('client ', coalesce("
-        + CLIENT + ", 'null'), ' in ', " + FILE + ")"));
+    Column problemAt = when(col(PROBLEM).notEqual(0), concat(lit("client "),
+        coalesce(col(CLIENT), lit("null")), lit(" in "), col(FILE)));
     Dataset<ExampleRow> examples = annotated.withColumn(PROBLEM, problem)
         .select(col(CLIENT).as("client"), col(FEATURES).as("features"),
             col(LABELS).as("labels"), col(PROBLEM).as("problem"),
@@ -259,11 +265,13 @@ public final class ClientDataLoader {
   /** Adds the client, features (array of float) and labels (NaN: none) columns to the raw data. */
   private Dataset<Row> annotate(Dataset<Row> raw, Column client) {
     Column features = spec.featuresColumn().isEmpty()
-        ? array(spec.featureColumns().stream().map(c -> col(quoted(c)).cast("float"))
+        ? array(spec.featureColumns().stream().map(c -> col(quoted(c)).cast(DataTypes.FloatType))
             .toArray(Column[]::new))
-        : col(quoted(spec.featuresColumn())).cast("array<float>");
+        : col(quoted(spec.featuresColumn()))
+            .cast(DataTypes.createArrayType(DataTypes.FloatType));
     Column labels = array(tasks.stream()
-        .map(task -> coalesce(col(quoted(task.labelColumn())).cast("float"), lit(Float.NaN)))
+        .map(task -> coalesce(col(quoted(task.labelColumn())).cast(DataTypes.FloatType),
+            lit(Float.NaN)))
         .toArray(Column[]::new));
     return raw.withColumn(CLIENT, client).withColumn(FEATURES, features)
         .withColumn(LABELS, labels);
@@ -277,24 +285,23 @@ public final class ClientDataLoader {
     String featureName = spec.featuresColumn().isEmpty()
         ? "the feature columns " + spec.featureColumns() : "column '" + spec.featuresColumn() + "'";
     checks.add(new Check(col(FEATURES).isNull()
-        .or(expr("size(" + FEATURES + ") <> " + spec.featureSize())),
+        .or(size(col(FEATURES)).notEqual(spec.featureSize())),
         "rows do not have " + spec.featureSize() + " features in " + featureName));
-    checks.add(new Check(expr("exists(" + FEATURES + ", x -> x IS NULL OR isnan(x) "
-        + "OR abs(x) = float('infinity'))"),
+    checks.add(new Check(exists(col(FEATURES), x -> x.isNull().or(isnan(x))
+        .or(abs(x).equalTo(lit(Float.POSITIVE_INFINITY)))),
         "rows have a missing, NaN or infinite feature in " + featureName));
     for (int t = 0; t < tasks.size(); t++) {
       TaskSpec task = tasks.get(t);
-      Column rawLabel = col(quoted(task.labelColumn())).cast("double");
+      Column rawLabel = col(quoted(task.labelColumn())).cast(DataTypes.DoubleType);
       String label = "column '" + task.labelColumn() + "' (task '" + task.name() + "')";
       if (task.type() == TaskType.CLASSIFICATION) {
         checks.add(new Check(rawLabel.isNotNull().and(rawLabel.lt(0)
-            .or(rawLabel.geq(task.classes())).or(rawLabel.notEqual(expr("floor(" + quoted(
-                task.labelColumn()) + ")"))).or(expr("isnan(" + quoted(task.labelColumn())
-                    + ")"))),
+            .or(rawLabel.geq(task.classes())).or(rawLabel.notEqual(floor(rawLabel)))
+            .or(isnan(rawLabel))),
             "rows have a label outside the classes 0.." + (task.classes() - 1) + " in " + label));
       } else {
-        checks.add(new Check(rawLabel.isNotNull().and(expr("isnan(" + quoted(task.labelColumn())
-            + ") OR abs(" + quoted(task.labelColumn()) + ") = double('infinity')")),
+        checks.add(new Check(rawLabel.isNotNull().and(isnan(rawLabel)
+            .or(abs(rawLabel).equalTo(lit(Double.POSITIVE_INFINITY)))),
             "rows have a NaN or infinite target in " + label));
       }
     }

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -114,8 +116,12 @@ public final class TrainingJob {
 
   private Map<String, Object> execute(RunDirectory run, Optional<Checkpoint> resumeFrom) {
     long start = System.nanoTime();
-    generateMissingData();
     List<TaskSpec> tasks = config.tasks();
+    // The network (and with it ND4J's native back end) is built while Spark reads the data.
+    long initSeed = Seeds.derive(config.seed(), "initial-model");
+    CompletableFuture<ComputationGraph> initialNetwork = inBackground("fedmtl-model",
+        () -> MultiTaskNetwork.create(config.model(), tasks, initSeed));
+    generateMissingData();
     ClientDataLoader loader = new ClientDataLoader(spark, config.data(), tasks);
     ClientData clients = loader.loadTraining();
     ClientData test = loader.loadTest();
@@ -134,8 +140,7 @@ public final class TrainingJob {
           ConfigRenderOptions.defaults().setOriginComments(false).setJson(false)));
     }
 
-    long initSeed = Seeds.derive(config.seed(), "initial-model");
-    ComputationGraph network = MultiTaskNetwork.create(config.model(), tasks, initSeed);
+    ComputationGraph network = initialNetwork.join();
     ParameterLayout layout = MultiTaskNetwork.layout(network, tasks);
     float[] initial = network.params().toFloatVector();
     LOG.info("model: {} backbone, {} parameters in groups {}", config.model().backbone(),
@@ -185,6 +190,15 @@ public final class TrainingJob {
     LOG.info("finished {} rounds in {} s; results in {}", config.federation().rounds(),
         String.format("%.1f", wallSeconds), run.folder());
     return summary;
+  }
+
+  /** Runs {@code work} on a daemon thread of its own. */
+  private static <T> CompletableFuture<T> inBackground(String name, Supplier<T> work) {
+    return CompletableFuture.supplyAsync(work, task -> {
+      Thread thread = new Thread(task, name);
+      thread.setDaemon(true);
+      thread.start();
+    });
   }
 
   private static CheckpointStore checkpoints(RunDirectory run) {

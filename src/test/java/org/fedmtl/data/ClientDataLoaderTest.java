@@ -230,6 +230,33 @@ class ClientDataLoaderTest {
     assertEquals(first, second);
   }
 
+  @Test
+  void clientShardsDoNotDependOnHowTheFilesSplitEachClient() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      rows.add(row("c" + (i * 7 % 13), new float[] {i % 17, -i}, i % 5 == 0 ? null : i % 3,
+          (double) i));
+    }
+    String one = write("clients-one", rows, SCHEMA, 1);
+    String many = write("clients-many", rows, SCHEMA, 6);
+
+    ClientData first = loader(one, 4).loadTraining();
+    ClientData second = loader(many, 4).loadTraining();
+
+    assertEquals(first.clientIds(), second.clientIds());
+    assertEquals(13, first.clientIds().size());
+    assertEquals(3_000, second.rows());
+    assertEquals(blockContents(first), blockContents(second));
+    assertEquals(labelContents(first), labelContents(second));
+  }
+
+  private static List<String> labelContents(ClientData clients) {
+    List<ClientShard> shards = new ArrayList<>(clients.shards().collect());
+    shards.sort((a, b) -> Integer.compare(a.index(), b.index()));
+    return shards.stream().map(s -> s.clientId() + ":" + s.rows() + ":"
+        + Arrays.hashCode(s.labels(0)) + ":" + Arrays.hashCode(s.labels(1))).toList();
+  }
+
   private static List<String> blockContents(ClientData blocks) {
     List<ClientShard> shards = new ArrayList<>(blocks.shards().collect());
     shards.sort((a, b) -> Integer.compare(a.index(), b.index()));
