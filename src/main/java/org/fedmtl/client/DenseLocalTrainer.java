@@ -3,7 +3,6 @@ package org.fedmtl.client;
 import java.util.List;
 import org.fedmtl.data.ClientShard;
 import org.fedmtl.model.DenseTopology;
-import org.fedmtl.tasks.TaskEvaluation;
 import org.fedmtl.tasks.TaskSpec;
 import org.fedmtl.tasks.TaskType;
 
@@ -86,41 +85,6 @@ public final class DenseLocalTrainer implements LocalTraining {
     return LocalEpochs.run(shard, tasks.size(), spec, streamSeed,
         (order, from, to, iteration) -> step(shard, order, from, to, iteration),
         () -> parameters.clone());
-  }
-
-  /**
-   * Evaluates {@code parameters} on {@code block}, mini-batch by mini-batch, with the same
-   * forward pass training uses.
-   */
-  public TaskEvaluation evaluate(ClientShard block, float[] parameters) {
-    reset(parameters);
-    TaskEvaluation evaluation = new TaskEvaluation(tasks);
-    int featureSize = block.featureSize();
-    float[][] input = backboneActivations[0];
-    for (int from = 0; from < block.rows(); from += spec.batchSize()) {
-      int batch = Math.min(block.rows(), from + spec.batchSize()) - from;
-      for (int r = 0; r < batch; r++) {
-        System.arraycopy(block.features(), (from + r) * featureSize, input[r], 0, featureSize);
-      }
-      for (int l = 0; l < backbone.length; l++) {
-        forward(backbone[l], backboneActivations[l], backboneActivations[l + 1], batch, true);
-      }
-      for (int t = 0; t < tasks.size(); t++) {
-        Layer[] head = heads[t];
-        float[][] in = backboneActivations[backbone.length];
-        for (int l = 0; l < head.length; l++) {
-          forward(head[l], in, headActivations[t][l], batch, l < head.length - 1);
-          in = headActivations[t][l];
-        }
-        float[] labels = block.labels(t);
-        for (int r = 0; r < batch; r++) {
-          if (!Float.isNaN(labels[from + r])) {
-            evaluation.add(t, labels[from + r], in[r], 0);
-          }
-        }
-      }
-    }
-    return evaluation;
   }
 
   private void reset(float[] globalParameters) {

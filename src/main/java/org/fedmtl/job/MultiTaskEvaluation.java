@@ -2,7 +2,7 @@ package org.fedmtl.job;
 
 import java.util.List;
 import java.util.Map;
-import org.fedmtl.client.DenseLocalTrainer;
+import org.fedmtl.client.DenseEvaluator;
 import org.fedmtl.client.LocalEvaluator;
 import org.fedmtl.client.LocalTrainingSpec;
 import org.fedmtl.federation.EvaluationFunction;
@@ -15,8 +15,6 @@ import org.fedmtl.tasks.TaskSpec;
 /** Wires multi-task evaluation into the rounds: per-task metrics of the global model. */
 final class MultiTaskEvaluation implements EvaluationFunction<TaskEvaluation> {
   private static final long serialVersionUID = 1L;
-
-  private static final int DENSE_BATCH = 64;
 
   private final ModelSpec model;
   private final List<TaskSpec> tasks;
@@ -33,8 +31,7 @@ final class MultiTaskEvaluation implements EvaluationFunction<TaskEvaluation> {
   @Override
   public Session<TaskEvaluation> open(float[] parameters) {
     if (topology != null) {
-      DenseLocalTrainer dense = new DenseLocalTrainer(topology, tasks,
-          new LocalTrainingSpec(1, DENSE_BATCH, "dense"), model.optimizer(), model.learningRate());
+      DenseEvaluator dense = new DenseEvaluator(topology, tasks);
       return block -> dense.evaluate(block, parameters);
     }
     LocalEvaluator evaluator = new LocalEvaluator(MultiTaskNetwork.create(model, tasks, 0), tasks);

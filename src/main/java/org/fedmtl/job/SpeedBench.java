@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import org.apache.spark.sql.SparkSession;
 import org.fedmtl.federation.RoundResult;
 import picocli.CommandLine.Command;
@@ -36,6 +37,16 @@ final class SpeedBench implements Callable<Integer> {
       description = "Epochs of DL4J Spark parameter averaging (default 10).")
   int dl4jEpochs;
 
+  @Option(names = "--extra-rounds", defaultValue = "100",
+      description = "Rounds run after the experiment's own, reported apart as warmed-up rounds "
+          + "(default 100).")
+  int extraRounds;
+
+  @Option(names = "--repeats", defaultValue = "3",
+      description = "End-to-end runs of each program, alternating; medians are reported "
+          + "(default 3).")
+  int repeats;
+
   @Parameters(paramLabel = "[CONFIG_FILE] [key=value...]", arity = "0..*")
   List<String> arguments = new ArrayList<>();
 
@@ -46,8 +57,10 @@ final class SpeedBench implements Callable<Integer> {
   public Integer call() throws Exception {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path folder = Path.of("runs", "bench-speed-" + stamp);
-    ExperimentConfig config = Bench.load(arguments,
-        List.of("checkpoint.every=0", "output.dir=" + folder.resolve("job")));
+    ExperimentConfig experiment = Bench.load(arguments, List.of());
+    int rounds = experiment.federation().rounds();
+    ExperimentConfig config = Bench.load(arguments, List.of("checkpoint.every=0",
+        "rounds=" + (rounds + extraRounds), "output.dir=" + folder.resolve("job")));
 
     List<RoundResult> results = new ArrayList<>();
     double dl4jSamplesPerSecond;
@@ -62,81 +75,127 @@ final class SpeedBench implements Callable<Integer> {
       spark.stop();
     }
 
-    EndToEnd ours = null;
-    EndToEnd pytorch = null;
+    List<EndToEnd> ours = new ArrayList<>();
+    List<EndToEnd> pytorch = new ArrayList<>();
     if (!skipEndToEnd) {
-      ours = endToEnd(List.of(home().resolve("submit.sh").toString(),
-          "output.dir=" + folder.resolve("end-to-end")), folder.resolve("end-to-end.log"));
       String python = pythonWithTorch();
-      if (python != null) {
-        pytorch = endToEnd(List.of(python,
-            home().resolve("src/bench/python/fedavg_reference.py").toString(),
-            String.valueOf(config.seed())), folder.resolve("pytorch.log"));
+      for (int run = 1; run <= repeats; run++) {
+        ours.add(endToEnd(List.of(home().resolve("submit.sh").toString(),
+            "output.dir=" + folder.resolve("end-to-end-" + run)),
+            folder.resolve("end-to-end-" + run + ".log")));
+        if (python != null) {
+          pytorch.add(endToEnd(List.of(python,
+              home().resolve("src/bench/python/fedavg_reference.py").toString(),
+              String.valueOf(config.seed())), folder.resolve("pytorch-" + run + ".log")));
+        }
       }
     }
-    print(config, results, dl4jSamplesPerSecond, ours, pytorch);
+    print(experiment, results, dl4jSamplesPerSecond, ours, pytorch, skipEndToEnd);
     return 0;
   }
 
   private record EndToEnd(double seconds, double secondsPerRound) {}
 
-  private static void print(ExperimentConfig config, List<RoundResult> results,
-      double dl4jSamplesPerSecond, EndToEnd ours, EndToEnd pytorch) {
-    List<RoundResult> warm = results.size() > 1 ? results.subList(1, results.size()) : results;
-    double rounds = warm.size();
-    double seconds = warm.stream().mapToDouble(RoundResult::seconds).sum();
-    double training = sum(warm, t -> t.trainingJobSeconds());
-    double ideal = sum(warm, t -> t.idealTrainingSeconds());
-    double clientSeconds = sum(warm, t -> t.clientSeconds());
-    double aggregation = sum(warm, t -> t.aggregationSeconds());
-    double evaluation = sum(warm, t -> t.evaluationSeconds());
-    double overhead = sum(warm, t -> t.sparkOverheadSeconds());
-    long steps = warm.stream().mapToLong(r -> r.timings().steps()).sum();
-    long examples = warm.stream().mapToLong(r -> r.timings().examples()).sum();
+  /** Means over some rounds of where their time went. */
+  private record Rounds(int count, double seconds, double ideal, double overhead,
+      double aggregation, double other, double evaluation, double stepMillis,
+      double samplesPerSecond) {
+
+    static Rounds of(List<RoundResult> results) {
+      double n = results.size();
+      double seconds = results.stream().mapToDouble(RoundResult::seconds).sum();
+      double training = sum(results, t -> t.trainingJobSeconds());
+      double aggregation = sum(results, t -> t.aggregationSeconds());
+      long steps = results.stream().mapToLong(r -> r.timings().steps()).sum();
+      long examples = results.stream().mapToLong(r -> r.timings().examples()).sum();
+      long evaluated = results.stream().filter(r -> !r.metrics().isEmpty()).count();
+      return new Rounds(results.size(), seconds / n, sum(results, t -> t.idealTrainingSeconds())
+          / n, sum(results, t -> t.sparkOverheadSeconds()) / n, aggregation / n,
+          (seconds - training - aggregation) / n,
+          sum(results, t -> t.evaluationSeconds()) / Math.max(1, evaluated),
+          1000 * sum(results, t -> t.clientSeconds()) / Math.max(1, steps),
+          examples / training);
+    }
+  }
+
+  private static void print(ExperimentConfig experiment, List<RoundResult> results,
+      double dl4jSamplesPerSecond, List<EndToEnd> ours, List<EndToEnd> pytorch,
+      boolean skipEndToEnd) {
+    int rounds = experiment.federation().rounds();
+    Rounds run = Rounds.of(results.subList(1, Math.min(rounds, results.size())));
+    Rounds warm = results.size() > rounds
+        ? Rounds.of(results.subList(rounds, results.size())) : null;
 
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "%nSpeed of '%s': %d rounds (the first, warm-up, left "
-        + "out of the means), %d processors, Java %s%n%n", config.name(), results.size(),
-        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")));
-    out.append("| measure | value |\n|---|---:|\n");
-    row(out, "seconds per round", seconds / rounds, "%.4f");
-    row(out, "  local training and evaluation, spread over the cores", ideal / rounds, "%.4f");
-    row(out, "  Spark overhead of the round's job", overhead / rounds, "%.4f");
-    row(out, "  aggregation on the driver", aggregation / rounds, "%.4f");
-    row(out, "  other (sampling, history, log)", (seconds - training - aggregation) / rounds,
-        "%.4f");
-    row(out, "evaluation task time per evaluated round", evaluation / Math.max(1,
-        warm.stream().filter(r -> !r.metrics().isEmpty()).count()), "%.4f");
-    row(out, "ms per local optimiser step", 1000 * clientSeconds / Math.max(1, steps), "%.3f");
-    row(out, "samples per second (this job, training job wall)", examples / training, "%.0f");
-    row(out, "samples per second (DL4J Spark parameter averaging)", dl4jSamplesPerSecond,
-        "%.0f");
-    row(out, "ratio this job / DL4J Spark", examples / training / dl4jSamplesPerSecond, "%.2f");
-    if (ours != null) {
-      row(out, "end to end, ./submit.sh, seconds", ours.seconds(), "%.1f");
-    }
-    if (pytorch != null) {
-      row(out, "PyTorch reference, seconds per round", pytorch.secondsPerRound(), "%.4f");
-      row(out, "ratio seconds per round, this job / PyTorch",
-          seconds / rounds / pytorch.secondsPerRound(), "%.2f");
-      row(out, "end to end, PyTorch reference, seconds", pytorch.seconds(), "%.1f");
-      row(out, "ratio end to end, this job / PyTorch", ours.seconds() / pytorch.seconds(),
-          "%.2f");
-    } else if (ours != null) {
-      out.append("| PyTorch reference | not run: no python3 with torch "
-          + "(apt-get install python3-torch) |\n");
+    out.append(String.format(Locale.ROOT, "%nSpeed of '%s' (%d rounds), %d processors, Java %s."
+        + "%nColumn 'run': its rounds 2 to %d. Column 'warmed up': %s.%n%n", experiment.name(),
+        rounds, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+        rounds, warm == null ? "not run (--extra-rounds 0)"
+            : (warm.count() + " more rounds of the same run, after the JIT compiler has "
+                + "compiled the hot code")));
+    out.append("| measure | run | warmed up |\n|---|---:|---:|\n");
+    row(out, "seconds per round", run, warm, Rounds::seconds, "%.4f");
+    row(out, "  local training and evaluation, spread over the cores", run, warm,
+        Rounds::ideal, "%.4f");
+    row(out, "  Spark overhead of the round's job", run, warm, Rounds::overhead, "%.4f");
+    row(out, "  aggregation on the driver", run, warm, Rounds::aggregation, "%.4f");
+    row(out, "  other (sampling, history, log)", run, warm, Rounds::other, "%.4f");
+    row(out, "evaluation task time per evaluated round", run, warm, Rounds::evaluation, "%.4f");
+    row(out, "ms per local optimiser step", run, warm, Rounds::stepMillis, "%.3f");
+    row(out, "samples per second (this job, training job wall)", run, warm,
+        Rounds::samplesPerSecond, "%.0f");
+    row(out, "samples per second (DL4J Spark parameter averaging)", dl4jSamplesPerSecond);
+    row(out, "ratio this job / DL4J Spark", run, warm,
+        r -> r.samplesPerSecond() / dl4jSamplesPerSecond, "%.2f");
+    if (!ours.isEmpty()) {
+      double oursSeconds = median(ours, EndToEnd::seconds);
+      out.append(String.format(Locale.ROOT, "| end to end, ./submit.sh, seconds (median of %d) "
+          + "| %.1f | |%n", ours.size(), oursSeconds));
+      if (!pytorch.isEmpty()) {
+        double perRound = median(pytorch, EndToEnd::secondsPerRound);
+        double pytorchSeconds = median(pytorch, EndToEnd::seconds);
+        row(out, "PyTorch reference, seconds per round", perRound);
+        row(out, "ratio seconds per round, this job / PyTorch", run, warm,
+            r -> r.seconds() / perRound, "%.2f");
+        out.append(String.format(Locale.ROOT, "| end to end, PyTorch reference, seconds "
+            + "(median of %d, alternating with ours) | %.1f | |%n", pytorch.size(),
+            pytorchSeconds));
+        out.append(String.format(Locale.ROOT, "| ratio end to end, this job / PyTorch | %.2f "
+            + "| |%n", oursSeconds / pytorchSeconds));
+      } else {
+        out.append("| PyTorch reference | not run: no python3 with torch "
+            + "(apt-get install python3-torch) | |\n");
+      }
+    } else if (!skipEndToEnd) {
+      out.append("| end to end | not run (--repeats 0) | |\n");
     }
     System.out.println(out);
   }
 
+  private static double median(List<EndToEnd> runs, ToDoubleFunction<EndToEnd> value) {
+    double[] values = runs.stream().mapToDouble(value).sorted().toArray();
+    int middle = values.length / 2;
+    return values.length % 2 == 1 ? values[middle]
+        : (values[middle - 1] + values[middle]) / 2;
+  }
+
   private static double sum(List<RoundResult> results,
-      java.util.function.ToDoubleFunction<RoundResult.Timings> part) {
+      ToDoubleFunction<RoundResult.Timings> part) {
     return results.stream().mapToDouble(r -> part.applyAsDouble(r.timings())).sum();
   }
 
-  private static void row(StringBuilder out, String name, double value, String format) {
+  private static void row(StringBuilder out, String name, Rounds run, Rounds warm,
+      ToDoubleFunction<Rounds> value, String format) {
     out.append("| ").append(name).append(" | ")
-        .append(String.format(Locale.ROOT, format, value)).append(" |\n");
+        .append(String.format(Locale.ROOT, format, value.applyAsDouble(run))).append(" | ")
+        .append(warm == null ? "" : String.format(Locale.ROOT, format, value.applyAsDouble(warm)))
+        .append(" |\n");
+  }
+
+  private static void row(StringBuilder out, String name, double value) {
+    out.append("| ").append(name).append(" | ")
+        .append(String.format(Locale.ROOT, value < 10 ? "%.4f" : "%.0f", value))
+        .append(" | |\n");
   }
 
   private static EndToEnd endToEnd(List<String> command, Path log)

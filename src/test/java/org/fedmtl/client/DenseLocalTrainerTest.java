@@ -81,12 +81,41 @@ class DenseLocalTrainerTest {
     LocalEvaluator reference = new LocalEvaluator(MultiTaskNetwork.create(model, TASKS, 1), TASKS);
     reference.load(parameters);
     var expected = reference.evaluate(data).metrics();
-    var actual = dense(model, new LocalTrainingSpec(1, 64, "dense")).evaluate(data, parameters)
-        .metrics();
+    DenseEvaluator evaluator = new DenseEvaluator(MultiTaskNetwork.denseTopology(
+        MultiTaskNetwork.create(model, TASKS, 1), model, TASKS), TASKS);
+    var actual = evaluator.evaluate(data, parameters).metrics();
 
     assertEquals(expected.get("colour.accuracy"), actual.get("colour.accuracy"), 1.5 / 700);
     assertEquals(expected.get("size.rmse"), actual.get("size.rmse"), 1e-4);
     assertTrue(actual.get("colour.accuracy") > 0.8, actual.toString());
+  }
+
+  @Test
+  void evaluationDoesNotDependOnWhereBlocksAreCut() {
+    ModelSpec model = model("adam", 0.01, 2);
+    ClientShard data = withSomeMissingSizes(LocalTrainerTest.shard("a", 700, 9, false));
+    float[] parameters = MultiTaskNetwork.create(model, TASKS, 6).params().toFloatVector();
+    DenseEvaluator evaluator = new DenseEvaluator(MultiTaskNetwork.denseTopology(
+        MultiTaskNetwork.create(model, TASKS, 1), model, TASKS), TASKS);
+
+    var whole = evaluator.evaluate(data, parameters).metrics();
+    var parts = evaluator.evaluate(rows(data, 0, 300), parameters)
+        .merge(evaluator.evaluate(rows(data, 300, 700), parameters)).metrics();
+
+    assertEquals(whole.get("colour.accuracy"), parts.get("colour.accuracy"));
+    assertEquals(whole.get("colour.f1"), parts.get("colour.f1"));
+    assertEquals(whole.get("size.rmse"), parts.get("size.rmse"), 1e-12);
+    assertEquals(whole.get("size.mae"), parts.get("size.mae"), 1e-12);
+  }
+
+  private static ClientShard rows(ClientShard shard, int from, int to) {
+    int width = shard.featureSize();
+    float[][] labels = new float[shard.taskCount()][];
+    for (int t = 0; t < labels.length; t++) {
+      labels[t] = java.util.Arrays.copyOfRange(shard.labels(t), from, to);
+    }
+    return new ClientShard(shard.clientId(), shard.index(), width,
+        java.util.Arrays.copyOfRange(shard.features(), from * width, to * width), labels);
   }
 
   private static ModelSpec model(String optimizer, double learningRate, int headLayers) {
