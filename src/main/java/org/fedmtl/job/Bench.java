@@ -43,4 +43,11 @@ final class Bench {
     all.addAll(overrides);
     return ConfigLoader.load(file, all);
   }
+
+  /** Refuses an option value below {@code minimum}, naming the option. */
+  static void requireAtLeast(String option, int value, int minimum) {
+    if (value < minimum) {
+      throw new InvalidInputException(option + ": must be at least " + minimum + ", got " + value);
+    }
+  }
 }

@@ -41,6 +41,8 @@ final class MemoryBench implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Bench.requireAtLeast("--rounds", rounds, 1);
+    Bench.requireAtLeast("--every", every, 1);
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     List<String> overrides = new ArrayList<>(List.of("rounds=" + rounds, "evaluate-every=10",
         "checkpoint.every=0", "output.dir=runs/bench-memory-" + stamp));

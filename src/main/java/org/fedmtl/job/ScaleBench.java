@@ -40,11 +40,21 @@ final class ScaleBench implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Bench.requireAtLeast("--rounds", rounds, 3);
+    Bench.requireAtLeast("--clients-per-round", clientsPerRound, 1);
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     List<Measurement> measurements = new ArrayList<>();
     SparkSession spark = null;
     try {
+      // The first configuration runs twice, unmeasured the first time, so that every measured
+      // run finds the JIT-compiled code the previous runs left.
+      List<Integer> runs = new ArrayList<>();
+      runs.add(clientCounts[0]);
       for (int clients : clientCounts) {
+        runs.add(clients);
+      }
+      for (int run = 0; run < runs.size(); run++) {
+        int clients = runs.get(run);
         String data = "data/scale-" + clients + "-seed42";
         ExperimentConfig config = Bench.load(List.of(), List.of(
             "name=scale-" + clients, "rounds=" + rounds, "clients-per-round=" + clientsPerRound,
@@ -53,7 +63,7 @@ final class ScaleBench implements Callable<Integer> {
             "data.synthetic.max-rows-per-client=200", "data.synthetic.label-alpha=0.5",
             "data.synthetic.test-rows=2000", "data.train=" + data + "/train",
             "data.test=" + data + "/test",
-            "output.dir=runs/bench-scale-" + stamp + "/" + clients));
+            "output.dir=runs/bench-scale-" + stamp + "/" + (run == 0 ? "warm-up" : clients)));
         if (spark == null) {
           spark = Main.startSpark(config, bench.master());
         }
@@ -72,8 +82,10 @@ final class ScaleBench implements Callable<Integer> {
         job.run(TrainingJob.prepare(config));
         double[] seconds = results.stream().skip(2).limit(Math.max(1, rounds - 3))
             .mapToDouble(RoundResult::seconds).sorted().toArray();
-        measurements.add(new Measurement(clients, firstRoundAt[0],
-            seconds[seconds.length / 2], heap[0]));
+        if (run > 0) {
+          measurements.add(new Measurement(clients, firstRoundAt[0],
+              seconds[seconds.length / 2], heap[0]));
+        }
       }
     } finally {
       if (spark != null) {
@@ -82,7 +94,8 @@ final class ScaleBench implements Callable<Integer> {
     }
 
     System.out.printf("%n%d clients a round, 1 local epoch, client sizes 20-200 (power law), "
-        + "label skew Dirichlet(0.5); median of rounds 3-%d%n%n", clientsPerRound, rounds - 1);
+        + "label skew Dirichlet(0.5); median of rounds 3-%d, after a warm-up run of the first%n"
+        + "configuration%n%n", clientsPerRound, rounds - 1);
     System.out.println("| clients | load and set-up (s) | seconds per round | driver heap after "
         + "GC (MiB) | round time vs first |");
     System.out.println("|---:|---:|---:|---:|---:|");

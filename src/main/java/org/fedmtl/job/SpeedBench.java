@@ -55,12 +55,18 @@ final class SpeedBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Bench.requireAtLeast("--dl4j-epochs", dl4jEpochs, 1);
+    Bench.requireAtLeast("--extra-rounds", extraRounds, 0);
+    Bench.requireAtLeast("--repeats", repeats, 0);
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path folder = Path.of("runs", "bench-speed-" + stamp);
     ExperimentConfig experiment = Bench.load(arguments, List.of());
     int rounds = experiment.federation().rounds();
-    ExperimentConfig config = Bench.load(arguments, List.of("checkpoint.every=0",
-        "rounds=" + (rounds + extraRounds), "output.dir=" + folder.resolve("job")));
+    // The extra rounds extend the experiment's own, so they override the user's rounds.
+    List<String> extended = new ArrayList<>(arguments);
+    extended.add("rounds=" + (rounds + extraRounds));
+    ExperimentConfig config = Bench.load(extended, List.of("checkpoint.every=0",
+        "output.dir=" + folder.resolve("job")));
 
     List<RoundResult> results = new ArrayList<>();
     double dl4jSamplesPerSecond;

@@ -9,6 +9,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +27,21 @@ class MainTest {
     assertEquals(1, outcome.stderr().lines().count(), outcome.stderr());
     assertTrue(outcome.stderr().startsWith("error: command line rounds=-3: rounds: must be"),
         outcome.stderr());
+  }
+
+  @Test
+  void benchOptionsOutOfRangeAreRefusedBeforeSparkStarts() {
+    Map<String, List<String>> cases = Map.of(
+        "--extra-rounds: must be at least 0, got -5", List.of("speed", "--extra-rounds", "-5"),
+        "--repeats: must be at least 0, got -1", List.of("speed", "--repeats", "-1"),
+        "--every: must be at least 1, got 0", List.of("memory", "--every", "0"),
+        "--rounds: must be at least 3, got 2", List.of("scale", "--rounds", "2"));
+    cases.forEach((message, args) -> {
+      Outcome outcome = run(Stream.concat(Stream.of("bench"), args.stream())
+          .toArray(String[]::new));
+      assertEquals(Main.EXIT_INVALID_INPUT, outcome.code(), message);
+      assertEquals("error: " + message, outcome.stderr().strip());
+    });
   }
 
   @Test

@@ -24,10 +24,15 @@ final class ProcessRunner {
   }
 
   static Result submit(Path folder, String... args) throws IOException, InterruptedException {
+    return submit(folder, Map.of(), args);
+  }
+
+  static Result submit(Path folder, Map<String, String> environment, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of("./submit.sh"));
     command.addAll(List.of(args));
     Path log = folder.resolve("submit-" + System.nanoTime() + ".log");
-    Process process = start(log, Map.of(), command);
+    Process process = start(log, environment, command);
     if (!process.waitFor(5, TimeUnit.MINUTES)) {
       process.destroyForcibly();
       throw new AssertionError("submit.sh did not finish in 5 minutes");

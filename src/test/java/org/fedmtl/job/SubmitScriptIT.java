@@ -14,22 +14,37 @@ import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.util.ModelSerializer;
 import org.fedmtl.SparkTests;
 import org.fedmtl.job.ProcessRunner.Result;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** submit.sh as a user runs it, on the packaged jar (runs in the verify phase). */
 class SubmitScriptIT {
+  private static final Path CLASS_DATA_ARCHIVE = Path.of("target/fedmtl.jsa");
+
   @TempDir
   Path folder;
+
+  /** The first run of a build records the class-data archive that later runs start from. */
+  @BeforeAll
+  static void firstRunRecordsTheClassDataArchive(@TempDir Path scratch) throws Exception {
+    Result first = ProcessRunner.submit(scratch, "rounds=1", "data.synthetic.test-rows=500",
+        "data.train=" + scratch.resolve("data/train"), "data.test=" + scratch.resolve("data/test"),
+        "output.dir=" + scratch.resolve("run"));
+    assertEquals(0, first.code(), first.output());
+    assertTrue(Files.size(CLASS_DATA_ARCHIVE) > 10_000_000, first.output());
+  }
 
   @Test
   void runsTheDefaultExperimentEndToEnd() throws Exception {
     Path run = folder.resolve("run");
-    Result result = submit("rounds=2", "data.synthetic.test-rows=1000",
-        "data.train=" + folder.resolve("data/train"), "data.test=" + folder.resolve("data/test"),
-        "output.dir=" + run);
+    // -Xshare:on makes the JVM refuse to start unless it maps the class-data archive.
+    Result result = ProcessRunner.submit(folder, Map.of("JAVA_TOOL_OPTIONS", "-Xshare:on"),
+        "rounds=2", "data.synthetic.test-rows=1000", "data.train=" + folder.resolve("data/train"),
+        "data.test=" + folder.resolve("data/test"), "output.dir=" + run);
 
     assertEquals(0, result.code(), result.output());
+    assertTrue(!result.output().contains("class-data archive"), result.output());
     for (String file : List.of("history.csv", "summary.json", "config.conf", "model.zip")) {
       assertTrue(Files.isRegularFile(run.resolve(file)), file + "\n" + result.output());
     }
