@@ -4,8 +4,10 @@ import java.lang.management.ManagementFactory;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.fedmtl.federation.RoundResult;
@@ -35,8 +37,8 @@ final class ScaleBench implements Callable<Integer> {
   @ParentCommand
   Bench bench;
 
-  private record Measurement(int clients, double loadSeconds, double secondsPerRound,
-      double heapMiB) {}
+  private record Measurement(int clients, double generationSeconds, double loadSeconds,
+      double secondsPerRound, double heapMiB) {}
 
   @Override
   public Integer call() {
@@ -49,6 +51,7 @@ final class ScaleBench implements Callable<Integer> {
       // The first configuration runs twice, unmeasured the first time, so that every measured
       // run finds the JIT-compiled code the previous runs left.
       List<Integer> runs = new ArrayList<>();
+      Map<Integer, Double> generated = new HashMap<>();
       runs.add(clientCounts[0]);
       for (int clients : clientCounts) {
         runs.add(clients);
@@ -70,6 +73,7 @@ final class ScaleBench implements Callable<Integer> {
         List<RoundResult> results = new ArrayList<>();
         double[] heap = {0};
         TrainingJob job = new TrainingJob(spark, config);
+        generated.merge(clients, job.generateMissingData(), Double::sum);
         long start = System.nanoTime();
         double[] firstRoundAt = {0};
         job.observe(result -> {
@@ -83,7 +87,7 @@ final class ScaleBench implements Callable<Integer> {
         double[] seconds = results.stream().skip(2).limit(Math.max(1, rounds - 3))
             .mapToDouble(RoundResult::seconds).sorted().toArray();
         if (run > 0) {
-          measurements.add(new Measurement(clients, firstRoundAt[0],
+          measurements.add(new Measurement(clients, generated.get(clients), firstRoundAt[0],
               seconds[seconds.length / 2], heap[0]));
         }
       }
@@ -96,12 +100,14 @@ final class ScaleBench implements Callable<Integer> {
     System.out.printf("%n%d clients a round, 1 local epoch, client sizes 20-200 (power law), "
         + "label skew Dirichlet(0.5); median of rounds 3-%d, after a warm-up run of the first%n"
         + "configuration%n%n", clientsPerRound, rounds - 1);
-    System.out.println("| clients | load and set-up (s) | seconds per round | driver heap after "
-        + "GC (MiB) | round time vs first |");
-    System.out.println("|---:|---:|---:|---:|---:|");
+    System.out.println("| clients | data generated (s) | load and set-up (s) | seconds per round "
+        + "| driver heap after GC (MiB) | round time vs first |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|");
     Measurement first = measurements.get(0);
     for (Measurement m : measurements) {
-      System.out.printf(Locale.ROOT, "| %d | %.1f | %.3f | %.0f | %.2f |%n", m.clients(),
+      System.out.printf(Locale.ROOT, "| %d | %s | %.1f | %.3f | %.0f | %.2f |%n", m.clients(),
+          m.generationSeconds() > 0
+              ? String.format(Locale.ROOT, "%.1f", m.generationSeconds()) : "(existed)",
           m.loadSeconds(), m.secondsPerRound(), m.heapMiB(),
           m.secondsPerRound() / first.secondsPerRound());
     }

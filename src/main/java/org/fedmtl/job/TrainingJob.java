@@ -205,13 +205,19 @@ public final class TrainingJob {
     return new CheckpointStore(run.resolve("checkpoint"));
   }
 
-  private void generateMissingData() {
+  /**
+   * Generates the configured data where {@code data.train} and {@code data.test} are both
+   * missing ({@link #run} does this itself).
+   *
+   * @return seconds spent generating, 0 when the data was there
+   */
+  double generateMissingData() {
     String train = config.data().train();
     String test = config.data().test();
     boolean trainExists = exists(train);
     boolean testExists = exists(test);
     if (trainExists && testExists || config.generator().equals("none")) {
-      return;
+      return 0;
     }
     if (trainExists != testExists) {
       throw new InvalidInputException("data.train (" + train + ") and data.test (" + test
@@ -220,9 +226,12 @@ public final class TrainingJob {
     long start = System.nanoTime();
     spark.sparkContext().setJobDescription("generating " + config.generator() + " data");
     if (config.generator().equals("synthetic")) {
-      LOG.info("generating synthetic data: {} clients x {} rows, {} test rows (seed {})",
-          config.synthetic().clients(), config.synthetic().rowsPerClient(),
-          config.synthetic().testRows(), config.synthetic().seed());
+      SyntheticData.Spec spec = config.synthetic();
+      String rows = spec.maxRowsPerClient() > spec.rowsPerClient()
+          ? spec.rowsPerClient() + " to " + spec.maxRowsPerClient() + " rows (power law)"
+          : spec.rowsPerClient() + " rows";
+      LOG.info("generating synthetic data: {} clients x {}, {} test rows (seed {})",
+          spec.clients(), rows, spec.testRows(), spec.seed());
       SyntheticData.generate(spark, config.synthetic(), train, test);
     } else {
       MultiMnist.Spec spec = config.multiMnist();
@@ -231,8 +240,9 @@ public final class TrainingJob {
       MultiMnist.generate(spark, spec, train, test);
     }
     spark.sparkContext().setJobDescription(null);
-    LOG.info("data written to {} and {} in {} s", train, test,
-        String.format("%.1f", (System.nanoTime() - start) / 1e9));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    LOG.info("data written to {} and {} in {} s", train, test, String.format("%.1f", seconds));
+    return seconds;
   }
 
   private boolean exists(String path) {
