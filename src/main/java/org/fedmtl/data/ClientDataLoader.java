@@ -1,17 +1,9 @@
 package org.fedmtl.data;
 
 import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.abs;
-import static org.apache.spark.sql.functions.concat;
-import static org.apache.spark.sql.functions.exists;
-import static org.apache.spark.sql.functions.floor;
-import static org.apache.spark.sql.functions.isnan;
-import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.when;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -29,7 +21,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.ArrayType;
@@ -40,14 +31,13 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.storage.StorageLevel;
 import org.fedmtl.InvalidInputException;
 import org.fedmtl.tasks.TaskSpec;
-import org.fedmtl.tasks.TaskType;
 import scala.Tuple2;
 
 /**
  * Reads client data with Spark SQL, validates it before any training starts, and builds the
  * cached RDD of client shards.
  *
- * <p>Validation runs as one aggregation over the data and stops at the first kind of problem it
+ * <p>Validation runs in the pass that reads the data and stops at the first kind of problem it
  * finds, naming the file, the column, how many rows have it and the first client that does.
  */
 public final class ClientDataLoader {
@@ -55,12 +45,6 @@ public final class ClientDataLoader {
   static final int AUTOMATIC_PARTITION_LIMIT = 1024;
   /** Rows per evaluation block: the unit whose metrics are merged in a fixed order. */
   static final int EVALUATION_BLOCK_ROWS = 8192;
-
-  private static final String CLIENT = "__client";
-  private static final String FEATURES = "__features";
-  private static final String LABELS = "__labels";
-  private static final String FILE = "__file";
-  private static final String PROBLEM = "__problem";
 
   private final SparkSession spark;
   private final DataSpec spec;
@@ -76,8 +60,8 @@ public final class ClientDataLoader {
   public ClientData loadTraining() {
     Dataset<Row> raw = read(spec.train(), "data.train", true);
     JavaRDD<RowBlock> blocks = inspectedBlocks(
-        annotate(raw, col(quoted(spec.clientColumn())).cast(DataTypes.StringType)), "data.train",
-        spec.train());
+        projection(raw, col(quoted(spec.clientColumn())).cast(DataTypes.StringType)),
+        "data.train", spec.train());
     try {
       List<RowBlock.Inspection> inspections = blocks.map(RowBlock::inspection).collect();
       long rows = requireGood(inspections, "data.train", spec.train());
@@ -111,7 +95,7 @@ public final class ClientDataLoader {
    */
   public ClientData loadTest() {
     Dataset<Row> raw = read(spec.test(), "data.test", false);
-    JavaRDD<RowBlock> blocks = inspectedBlocks(annotate(raw, lit("test")), "data.test",
+    JavaRDD<RowBlock> blocks = inspectedBlocks(projection(raw, lit("test")), "data.test",
         spec.test());
     try {
       long rows = requireGood(blocks.map(RowBlock::inspection).collect(), "data.test",
@@ -134,28 +118,16 @@ public final class ClientDataLoader {
   /**
    * The data as row blocks, one per input partition, each row checked; cached, so that the pass
    * that reports the checks and the pass that builds the shards read the files once.
+   *
+   * <p>The query is the scan and the casts of {@link #projection}, read as Spark SQL's internal
+   * rows: no per-row objects, no deserializer to generate, and little for the optimiser to do.
    */
-  private JavaRDD<RowBlock> inspectedBlocks(Dataset<Row> annotated, String key, String path) {
-    List<Check> checks = checks();
-    Column problem = when(checks.get(0).condition(), 1);
-    for (int c = 1; c < checks.size(); c++) {
-      problem = problem.when(checks.get(c).condition(), c + 1);
-    }
-    problem = problem.otherwise(0);
-    Column problemAt = when(col(PROBLEM).notEqual(0), concat(lit("client "),
-        coalesce(col(CLIENT), lit("null")), lit(" in "), col(FILE)));
-    Dataset<ExampleRow> examples = annotated.withColumn(PROBLEM, problem)
-        .select(col(CLIENT).as("client"), col(FEATURES).as("features"),
-            col(LABELS).as("labels"), col(PROBLEM).as("problem"),
-            problemAt.as("problemAt"))
-        .as(Encoders.bean(ExampleRow.class));
-    int featureSize = spec.featureSize();
+  private JavaRDD<RowBlock> inspectedBlocks(Dataset<Row> projected, String key, String path) {
+    ExampleChecks checks = checks();
     int tasks = this.tasks.size();
-    int checkCount = checks.size();
     spark.sparkContext().setJobDescription("reading and checking " + key + " (" + path + ")");
-    return examples.javaRDD()
-        .mapPartitions(rows -> List.of(RowBlock.read(rows, featureSize, tasks, checkCount))
-            .iterator())
+    return projected.queryExecution().toRdd().toJavaRDD()
+        .mapPartitions(rows -> List.of(RowBlock.read(rows, checks, tasks)).iterator())
         .setName("rows of " + key)
         .persist(StorageLevel.MEMORY_AND_DISK());
   }
@@ -166,17 +138,17 @@ public final class ClientDataLoader {
    */
   private long requireGood(List<RowBlock.Inspection> inspections, String key, String path) {
     String where = key + " (" + path + ")";
-    List<Check> checks = checks();
+    ExampleChecks checks = checks();
     RowBlock.Inspection total = inspections.stream().reduce(RowBlock.Inspection::merge)
-        .orElse(new RowBlock.Inspection(0, new long[checks.size()],
-            new String[checks.size()], new String[0]));
+        .orElse(new RowBlock.Inspection(0, new long[checks.count()],
+            new String[checks.count()], new String[0]));
     if (total.rows() == 0) {
       throw new InvalidInputException(where + ": the dataset has no rows");
     }
-    for (int c = 0; c < checks.size(); c++) {
+    for (int c = 0; c < checks.count(); c++) {
       if (total.problemRows()[c] > 0) {
         throw new InvalidInputException(where + ": " + total.problemRows()[c] + " "
-            + checks.get(c).problem() + " (first: " + total.firstProblem()[c] + ")");
+            + checks.problem(c) + " (first: " + total.firstProblem()[c] + ")");
       }
     }
     return total.rows();
@@ -259,54 +231,32 @@ public final class ClientDataLoader {
           "the label column of task '" + task.name() + "'");
       requireNumeric(raw, task.labelColumn(), where, "the label of task '" + task.name() + "'");
     }
-    return raw.withColumn(FILE, input_file_name());
+    return raw;
   }
 
-  /** Adds the client, features (array of float) and labels (NaN: none) columns to the raw data. */
-  private Dataset<Row> annotate(Dataset<Row> raw, Column client) {
-    Column features = spec.featuresColumn().isEmpty()
+  /**
+   * The columns {@link ExampleChecks} reads, in its order: client id as a string, features as an
+   * array of floats, each task's label as a double (null: none), and the file of the row.
+   */
+  private Dataset<Row> projection(Dataset<Row> raw, Column client) {
+    List<Column> columns = new ArrayList<>();
+    columns.add(client);
+    columns.add(spec.featuresColumn().isEmpty()
         ? array(spec.featureColumns().stream().map(c -> col(quoted(c)).cast(DataTypes.FloatType))
             .toArray(Column[]::new))
         : col(quoted(spec.featuresColumn()))
-            .cast(DataTypes.createArrayType(DataTypes.FloatType));
-    Column labels = array(tasks.stream()
-        .map(task -> coalesce(col(quoted(task.labelColumn())).cast(DataTypes.FloatType),
-            lit(Float.NaN)))
-        .toArray(Column[]::new));
-    return raw.withColumn(CLIENT, client).withColumn(FEATURES, features)
-        .withColumn(LABELS, labels);
+            .cast(DataTypes.createArrayType(DataTypes.FloatType)));
+    for (TaskSpec task : tasks) {
+      columns.add(col(quoted(task.labelColumn())).cast(DataTypes.DoubleType));
+    }
+    columns.add(input_file_name());
+    return raw.select(columns.toArray(Column[]::new));
   }
 
-  /** The checks every row must pass, in the order a failure is reported. */
-  private List<Check> checks() {
-    List<Check> checks = new ArrayList<>();
-    checks.add(new Check(col(CLIENT).isNull(), "rows have no client id in column '"
-        + spec.clientColumn() + "'"));
+  private ExampleChecks checks() {
     String featureName = spec.featuresColumn().isEmpty()
         ? "the feature columns " + spec.featureColumns() : "column '" + spec.featuresColumn() + "'";
-    checks.add(new Check(col(FEATURES).isNull()
-        .or(size(col(FEATURES)).notEqual(spec.featureSize())),
-        "rows do not have " + spec.featureSize() + " features in " + featureName));
-    checks.add(new Check(exists(col(FEATURES), x -> x.isNull().or(isnan(x))
-        .or(abs(x).equalTo(lit(Float.POSITIVE_INFINITY)))),
-        "rows have a missing, NaN or infinite feature in " + featureName));
-    for (int t = 0; t < tasks.size(); t++) {
-      TaskSpec task = tasks.get(t);
-      Column rawLabel = col(quoted(task.labelColumn())).cast(DataTypes.DoubleType);
-      String label = "column '" + task.labelColumn() + "' (task '" + task.name() + "')";
-      if (task.type() == TaskType.CLASSIFICATION) {
-        checks.add(new Check(rawLabel.isNotNull().and(rawLabel.lt(0)
-            .or(rawLabel.geq(task.classes())).or(rawLabel.notEqual(floor(rawLabel)))
-            .or(isnan(rawLabel))),
-            "rows have a label outside the classes 0.." + (task.classes() - 1) + " in " + label));
-      } else {
-        checks.add(new Check(rawLabel.isNotNull().and(isnan(rawLabel)
-            .or(abs(rawLabel).equalTo(lit(Double.POSITIVE_INFINITY)))),
-            "rows have a NaN or infinite target in " + label));
-      }
-    }
-
-    return checks;
+    return new ExampleChecks(spec.clientColumn(), featureName, spec.featureSize(), tasks);
   }
 
   /** Numeric identifiers in numeric order, then the rest in string order. */
@@ -439,5 +389,4 @@ public final class ClientDataLoader {
     return message.lines().findFirst().orElse(message);
   }
 
-  private record Check(Column condition, String problem) {}
 }

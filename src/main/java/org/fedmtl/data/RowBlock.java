@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 
 /**
  * The rows of one input partition as read, held compactly (one feature array, one label array
@@ -60,12 +62,13 @@ final class RowBlock implements Serializable {
   }
 
   /**
-   * Reads a partition of examples; a row whose {@code problem} is not 0 is counted under that
-   * check and left out.
+   * Reads a partition of projected rows (see {@link ExampleChecks}); a row that fails a check is
+   * counted under the first check it fails and left out.
    */
-  static RowBlock read(Iterator<ExampleRow> examples, int featureSize, int tasks, int checks) {
+  static RowBlock read(Iterator<InternalRow> rows, ExampleChecks checks, int tasks) {
     Map<String, Integer> dictionary = new HashMap<>();
     List<String> clients = new ArrayList<>();
+    int featureSize = checks.featureSize();
     FloatList features = new FloatList(featureSize * 256);
     FloatList[] labels = new FloatList[tasks];
     for (int t = 0; t < tasks; t++) {
@@ -73,33 +76,37 @@ final class RowBlock implements Serializable {
     }
     int[] clientOfRow = new int[256];
     int good = 0;
-    long rows = 0;
-    long[] problemRows = new long[checks];
-    String[] firstProblem = new String[checks];
-    while (examples.hasNext()) {
-      ExampleRow example = examples.next();
-      rows++;
-      int problem = example.getProblem();
-      if (problem > 0) {
-        problemRows[problem - 1]++;
-        if (firstProblem[problem - 1] == null) {
-          firstProblem[problem - 1] = example.getProblemAt();
+    long read = 0;
+    long[] problemRows = new long[checks.count()];
+    String[] firstProblem = new String[checks.count()];
+    while (rows.hasNext()) {
+      InternalRow row = rows.next();
+      read++;
+      int failure = checks.firstFailure(row);
+      if (failure > 0) {
+        problemRows[failure - 1]++;
+        if (firstProblem[failure - 1] == null) {
+          firstProblem[failure - 1] = "client " + (row.isNullAt(ExampleChecks.CLIENT) ? "null"
+              : row.getUTF8String(ExampleChecks.CLIENT)) + " in "
+              + row.getUTF8String(checks.fileColumn());
         }
         continue;
       }
-      Integer client = dictionary.get(example.getClient());
+      String id = row.getUTF8String(ExampleChecks.CLIENT).toString();
+      Integer client = dictionary.get(id);
       if (client == null) {
         client = clients.size();
-        dictionary.put(example.getClient(), client);
-        clients.add(example.getClient());
+        dictionary.put(id, client);
+        clients.add(id);
       }
       if (good == clientOfRow.length) {
         clientOfRow = Arrays.copyOf(clientOfRow, 2 * good);
       }
       clientOfRow[good++] = client;
-      features.addAll(example.getFeatures());
+      features.addAll(row.getArray(ExampleChecks.FEATURES));
       for (int t = 0; t < tasks; t++) {
-        labels[t].add(example.getLabels()[t]);
+        int column = ExampleChecks.LABELS + t;
+        labels[t].add(row.isNullAt(column) ? Float.NaN : (float) row.getDouble(column));
       }
     }
     float[][] labelArrays = new float[tasks][];
@@ -108,7 +115,7 @@ final class RowBlock implements Serializable {
     }
     String[] ids = clients.toArray(String[]::new);
     return new RowBlock(featureSize, ids, Arrays.copyOf(clientOfRow, good), features.toArray(),
-        labelArrays, new Inspection(rows, problemRows, firstProblem, ids));
+        labelArrays, new Inspection(read, problemRows, firstProblem, ids));
   }
 
   Inspection inspection() {
@@ -208,12 +215,14 @@ final class RowBlock implements Serializable {
       values[size++] = value;
     }
 
-    void addAll(float[] more) {
-      if (size + more.length > values.length) {
-        values = Arrays.copyOf(values, Math.max(2 * values.length, size + more.length));
+    void addAll(ArrayData more) {
+      int count = more.numElements();
+      if (size + count > values.length) {
+        values = Arrays.copyOf(values, Math.max(2 * values.length, size + count));
       }
-      System.arraycopy(more, 0, values, size, more.length);
-      size += more.length;
+      for (int i = 0; i < count; i++) {
+        values[size++] = more.getFloat(i);
+      }
     }
 
     float[] toArray() {
