@@ -10,11 +10,13 @@ import org.apache.spark.api.java.JavaRDD;
  *
  * @param shards the client shards, cached
  * @param clientIds client identifiers in index order
+ * @param clientRows examples of each client, in index order (training data; empty for test
+ *     blocks, whose sizes are not counted ahead)
  * @param partitions number of partitions of {@code shards}
  * @param rows total number of examples
  */
-public record ClientData(JavaRDD<ClientShard> shards, List<String> clientIds, int partitions,
-    long rows) {
+public record ClientData(JavaRDD<ClientShard> shards, List<String> clientIds, int[] clientRows,
+    int partitions, long rows) {
 
   public int clientCount() {
     return clientIds.size();

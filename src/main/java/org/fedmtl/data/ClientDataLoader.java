@@ -14,7 +14,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -65,11 +64,14 @@ public final class ClientDataLoader {
     try {
       List<RowBlock.Inspection> inspections = blocks.map(RowBlock::inspection).collect();
       long rows = requireGood(inspections, "data.train", spec.train());
-      TreeSet<String> distinct = new TreeSet<>(CLIENT_ORDER);
+      TreeMap<String, Integer> rowsByClient = new TreeMap<>(CLIENT_ORDER);
       for (RowBlock.Inspection inspection : inspections) {
-        distinct.addAll(Arrays.asList(inspection.clientIds()));
+        for (int c = 0; c < inspection.clientIds().length; c++) {
+          rowsByClient.merge(inspection.clientIds()[c], inspection.clientRows()[c], Integer::sum);
+        }
       }
-      List<String> clientIds = new ArrayList<>(distinct);
+      List<String> clientIds = new ArrayList<>(rowsByClient.keySet());
+      int[] clientRows = rowsByClient.values().stream().mapToInt(Integer::intValue).toArray();
       int partitions = spec.partitions() > 0
           ? Math.min(spec.partitions(), clientIds.size())
           : Math.min(clientIds.size(), AUTOMATIC_PARTITION_LIMIT);
@@ -82,7 +84,7 @@ public final class ClientDataLoader {
       JavaRDD<ClientShard> shards = cachedShards(blocks,
           (block, r) -> index.value().get(block.client(r)), partitions, false, "client shards");
       index.destroy();
-      return new ClientData(shards, clientIds, partitions, rows);
+      return new ClientData(shards, clientIds, clientRows, partitions, rows);
     } finally {
       blocks.unpersist(false);
     }
@@ -109,7 +111,7 @@ public final class ClientDataLoader {
       JavaRDD<ClientShard> shards = cachedShards(blocks,
           (block, r) -> Math.floorMod(block.contentHash(r), count), partitions, true,
           "test blocks");
-      return new ClientData(shards, blockIds, partitions, rows);
+      return new ClientData(shards, blockIds, new int[0], partitions, rows);
     } finally {
       blocks.unpersist(false);
     }
@@ -141,7 +143,7 @@ public final class ClientDataLoader {
     ExampleChecks checks = checks();
     RowBlock.Inspection total = inspections.stream().reduce(RowBlock.Inspection::merge)
         .orElse(new RowBlock.Inspection(0, new long[checks.count()],
-            new String[checks.count()], new String[0]));
+            new String[checks.count()], new String[0], new int[0]));
     if (total.rows() == 0) {
       throw new InvalidInputException(where + ": the dataset has no rows");
     }

@@ -33,9 +33,10 @@ final class RowBlock implements Serializable {
    * @param problemRows per check, rows that fail it (and no earlier check)
    * @param firstProblem per check, where its first failing row is, or null
    * @param clientIds distinct client ids of the good rows
+   * @param clientRows good rows of each of {@code clientIds}
    */
-  record Inspection(long rows, long[] problemRows, String[] firstProblem, String[] clientIds)
-      implements Serializable {
+  record Inspection(long rows, long[] problemRows, String[] firstProblem, String[] clientIds,
+      int[] clientRows) implements Serializable {
 
     /** The two inspections as one, this block's first problems first. */
     Inspection merge(Inspection other) {
@@ -47,7 +48,7 @@ final class RowBlock implements Serializable {
           first[c] = other.firstProblem[c];
         }
       }
-      return new Inspection(rows + other.rows, counts, first, new String[0]);
+      return new Inspection(rows + other.rows, counts, first, new String[0], new int[0]);
     }
   }
 
@@ -75,6 +76,7 @@ final class RowBlock implements Serializable {
       labels[t] = new FloatList(256);
     }
     int[] clientOfRow = new int[256];
+    int[] rowsOfClient = new int[16];
     int good = 0;
     long read = 0;
     long[] problemRows = new long[checks.count()];
@@ -98,7 +100,11 @@ final class RowBlock implements Serializable {
         client = clients.size();
         dictionary.put(id, client);
         clients.add(id);
+        if (client == rowsOfClient.length) {
+          rowsOfClient = Arrays.copyOf(rowsOfClient, 2 * client);
+        }
       }
+      rowsOfClient[client]++;
       if (good == clientOfRow.length) {
         clientOfRow = Arrays.copyOf(clientOfRow, 2 * good);
       }
@@ -115,7 +121,8 @@ final class RowBlock implements Serializable {
     }
     String[] ids = clients.toArray(String[]::new);
     return new RowBlock(featureSize, ids, Arrays.copyOf(clientOfRow, good), features.toArray(),
-        labelArrays, new Inspection(read, problemRows, firstProblem, ids));
+        labelArrays, new Inspection(read, problemRows, firstProblem, ids,
+            Arrays.copyOf(rowsOfClient, ids.length)));
   }
 
   Inspection inspection() {

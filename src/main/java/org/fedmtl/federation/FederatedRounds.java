@@ -10,6 +10,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.PartitionPruningRDD;
+import org.apache.spark.rdd.RDD;
 import org.fedmtl.aggregation.Aggregator;
 import org.fedmtl.aggregation.ParameterLayout;
 import org.fedmtl.aggregation.WeightedParameterSum;
@@ -17,6 +18,7 @@ import org.fedmtl.data.ClientData;
 import org.fedmtl.data.ClientShard;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Option;
 import scala.Tuple2;
 import scala.collection.JavaConverters;
 import scala.reflect.ClassTag;
@@ -147,20 +149,25 @@ public final class FederatedRounds<M extends Serializable> {
   }
 
   /**
-   * The partitions that hold the sampled clients, and no others, coalesced to at most one
-   * partition per task slot.
+   * The partitions that hold the sampled clients, and no others, grouped into at most about one
+   * task per slot by the examples to train on, each group where its clients are cached.
    */
   private JavaRDD<ClientShard> trainingWork(int[] sampled) {
     int[] partitions = partitionsOf(sampled);
     ClassTag<ClientShard> tag = ClassTag$.MODULE$.apply(ClientShard.class);
-    JavaRDD<ClientShard> work = new JavaRDD<>(
-        PartitionPruningRDD.create(clients.shards().rdd(), new PartitionFilter(partitions)), tag);
+    RDD<ClientShard> work = PartitionPruningRDD.create(clients.shards().rdd(),
+        new PartitionFilter(partitions));
     int slots = spark.defaultParallelism();
     if (partitions.length > slots) {
-      // One task per core rather than per partition: fewer tasks to schedule, the same sums.
-      work = work.coalesce(slots);
+      // Fewer tasks to schedule, the same sums.
+      long[] examples = new long[partitions.length];
+      for (int client : sampled) {
+        examples[Arrays.binarySearch(partitions, clients.partitionOf(client))] +=
+            clients.clientRows()[client];
+      }
+      work = work.coalesce(slots, false, Option.apply(new BalancedCoalescer(examples)), null);
     }
-    return work;
+    return new JavaRDD<>(work, tag);
   }
 
   /**

@@ -1,5 +1,6 @@
 package org.fedmtl.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,6 +67,7 @@ class ClientDataLoaderTest {
     List<ClientShard> shards = new ArrayList<>(data.shards().collect());
     shards.sort((a, b) -> Integer.compare(a.index(), b.index()));
     assertEquals(List.of(10, 10, 10), shards.stream().map(ClientShard::rows).toList());
+    assertArrayEquals(new int[] {10, 10, 10}, data.clientRows());
     ClientShard first = shards.get(0);
     assertEquals("c0", first.clientId());
     for (int r = 1; r < first.rows(); r++) {
@@ -246,6 +248,8 @@ class ClientDataLoaderTest {
     assertEquals(first.clientIds(), second.clientIds());
     assertEquals(13, first.clientIds().size());
     assertEquals(3_000, second.rows());
+    assertArrayEquals(first.clientRows(), second.clientRows(), "rows per client, however split");
+    assertEquals(3_000, Arrays.stream(second.clientRows()).sum());
     assertEquals(blockContents(first), blockContents(second));
     assertEquals(labelContents(first), labelContents(second));
   }
