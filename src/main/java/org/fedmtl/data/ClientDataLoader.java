@@ -305,8 +305,8 @@ public final class ClientDataLoader {
     }
     List<ClientShard> shards = new ArrayList<>(byKey.size());
     for (Map.Entry<Integer, List<RowBlock.ClientChunk>> entry : byKey.entrySet()) {
-      String id = testBlocks ? "block-" + entry.getKey() : entry.getValue().get(0).clientId();
-      shards.add(canonicalShard(id, entry.getKey(), entry.getValue(), featureSize, tasks));
+      shards.add(canonicalShard(entry.getValue().get(0).clientId(), entry.getKey(),
+          entry.getValue(), featureSize, tasks, testBlocks));
     }
     return shards.iterator();
   }
@@ -316,7 +316,7 @@ public final class ClientDataLoader {
    * {@link Arrays#compare(float[], float[])} does), so the shard does not depend on read order.
    */
   private static ClientShard canonicalShard(String id, int key,
-      List<RowBlock.ClientChunk> chunks, int featureSize, int tasks) {
+      List<RowBlock.ClientChunk> chunks, int featureSize, int tasks, boolean testBlock) {
     int rows = 0;
     for (RowBlock.ClientChunk chunk : chunks) {
       rows += chunk.labels()[0].length;
@@ -359,7 +359,8 @@ public final class ClientDataLoader {
         sortedLabels[t][r] = labels[t][order[r]];
       }
     }
-    return new ClientShard(id, key, featureSize, sortedFeatures, sortedLabels);
+    return testBlock ? ClientShard.testBlock(key, featureSize, sortedFeatures, sortedLabels)
+        : new ClientShard(id, key, featureSize, sortedFeatures, sortedLabels);
   }
 
   private static void requireColumn(Dataset<Row> raw, String column, String where, String role) {

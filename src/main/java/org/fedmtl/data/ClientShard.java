@@ -17,6 +17,7 @@ public final class ClientShard implements Serializable {
   private final int featureSize;
   private final float[] features;
   private final float[][] labels;
+  private final boolean testBlock;
 
   /**
    * @param clientId the client's identifier in the data
@@ -27,12 +28,31 @@ public final class ClientShard implements Serializable {
    */
   public ClientShard(String clientId, int index, int featureSize, float[] features,
       float[][] labels) {
+    this(clientId, index, featureSize, features, labels, false);
+  }
+
+  private ClientShard(String clientId, int index, int featureSize, float[] features,
+      float[][] labels, boolean testBlock) {
+    this.testBlock = testBlock;
     this.clientId = clientId;
     this.index = index;
     this.featureSize = featureSize;
     this.rows = featureSize == 0 ? 0 : features.length / featureSize;
     this.features = features;
     this.labels = labels;
+  }
+
+  /**
+   * A block of held-out test examples, named {@code block-<index>}: evaluated, never trained on.
+   */
+  public static ClientShard testBlock(int index, int featureSize, float[] features,
+      float[][] labels) {
+    return new ClientShard("block-" + index, index, featureSize, features, labels, true);
+  }
+
+  /** Whether this is a block of test examples rather than a client's data. */
+  public boolean isTestBlock() {
+    return testBlock;
   }
 
   public String clientId() {

@@ -23,8 +23,8 @@ import scala.collection.Seq;
  * holds, and within an executor the partitions are assigned by the longest-processing-time rule
  * (Graham, "Bounds on multiprocessing timing anomalies", SIAM J. Appl. Math., 1969): heaviest
  * first, each to the least loaded group (of those, the one with fewest partitions), which keeps
- * the busiest group within 4/3 of the best possible. Work is the examples of the sampled clients
- * a partition holds. Ties are broken by partition index, so the same round gives the same
+ * the busiest group within 4/3 of the best possible. Work is what the caller expects a partition
+ * to cost: the examples of its sampled clients, and its test rows weighed by their cost. Ties are broken by partition index, so the same round gives the same
  * groups.
  *
  * <p>Implements Scala's {@code Serializable}, which {@code RDD.coalesce} requires of a coalescer.
@@ -32,10 +32,10 @@ import scala.collection.Seq;
 final class BalancedCoalescer implements PartitionCoalescer, scala.Serializable {
   private static final long serialVersionUID = 1L;
 
-  private final long[] work;
+  private final double[] work;
 
-  /** @param work per partition of the parent RDD, in its order: the examples to train on */
-  BalancedCoalescer(long[] work) {
+  /** @param work per partition of the parent RDD, in its order: its expected cost */
+  BalancedCoalescer(double[] work) {
     this.work = work.clone();
   }
 
@@ -50,15 +50,15 @@ final class BalancedCoalescer implements PartitionCoalescer, scala.Serializable 
     for (int p = 0; p < partitions.length; p++) {
       byLocation.computeIfAbsent(location(parent, p), l -> new ArrayList<>()).add(p);
     }
-    long total = 0;
-    for (long w : work) {
+    double total = 0;
+    for (double w : work) {
       total += w;
     }
 
     List<PartitionGroup> groups = new ArrayList<>();
     for (Map.Entry<String, List<Integer>> entry : byLocation.entrySet()) {
       List<Integer> members = entry.getValue();
-      long held = members.stream().mapToLong(p -> work[p]).sum();
+      double held = members.stream().mapToDouble(p -> work[p]).sum();
       long share = total == 0 ? 1 : Math.round((double) maxPartitions * held / total);
       int count = (int) Math.max(1, Math.min(members.size(), share));
       Option<String> preferred = entry.getKey().isEmpty() ? Option.empty()
@@ -78,11 +78,11 @@ final class BalancedCoalescer implements PartitionCoalescer, scala.Serializable 
    * Assigns {@code members} (indices into {@code work}), heaviest first, each to the least loaded
    * of {@code count} groups; returns each group's members in the order they were assigned.
    */
-  static List<List<Integer>> longestFirst(long[] work, List<Integer> members, int count) {
+  static List<List<Integer>> longestFirst(double[] work, List<Integer> members, int count) {
     List<Integer> order = new ArrayList<>(members);
-    order.sort(Comparator.<Integer>comparingLong(p -> -work[p]).thenComparing(p -> p));
+    order.sort(Comparator.<Integer>comparingDouble(p -> -work[p]).thenComparing(p -> p));
     List<List<Integer>> groups = new ArrayList<>(count);
-    long[] load = new long[count];
+    double[] load = new double[count];
     for (int g = 0; g < count; g++) {
       groups.add(new ArrayList<>());
     }

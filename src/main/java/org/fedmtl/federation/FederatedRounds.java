@@ -28,12 +28,13 @@ import scala.reflect.ClassTag$;
  * The federated rounds on Spark.
  *
  * <p>Each round the driver samples clients and runs one Spark job over the partitions that hold
- * sampled clients (the other partitions get no task), coalesced to one task per core, plus the
- * test blocks. The job's task carries the global parameters (Spark broadcasts a stage's task
- * binary to the executors once). Each training task adds its clients' weighted parameters into
- * one partial sum, so no client update is ever collected on the driver; the driver adds the few
- * partial sums, and the aggregator turns the total into the next global parameters, which the
- * next round's job trains from and evaluates.
+ * sampled clients (the other partitions get no task) and the test blocks, grouped into about one
+ * task per core by their expected cost ({@link BalancedCoalescer}). The job's task carries the
+ * global parameters (Spark broadcasts a stage's task binary to the executors once). Each task
+ * adds its clients' weighted parameters into one partial sum, so no client update is ever
+ * collected on the driver, and evaluates the global model on its test blocks; the driver adds
+ * the few partial sums, and the aggregator turns the total into the next global parameters,
+ * which the next round's job trains from and evaluates.
  *
  * @param <M> the evaluation state
  */
@@ -50,6 +51,7 @@ public final class FederatedRounds<M extends Serializable> {
   private final ClientUpdateFunction clientUpdate;
   private final EvaluationFunction<M> evaluation;
   private final FederationSpec spec;
+  private final WorkCosts costs = new WorkCosts();
 
   public FederatedRounds(JavaSparkContext spark, ClientData clients, ClientData test,
       ParameterLayout layout, Aggregator aggregator, ClientUpdateFunction clientUpdate,
@@ -83,14 +85,11 @@ public final class FederatedRounds<M extends Serializable> {
       describe(round, "local training of " + sampled.length + " clients"
           + (evaluatePrevious ? ", evaluation of round " + (round - 1) : ""));
       long trainingStart = System.nanoTime();
-      JavaRDD<ClientShard> work = trainingWork(sampled);
-      int trainingTasks = work.getNumPartitions();
-      if (evaluatePrevious) {
-        work = work.union(test.shards());
-      }
-      RoundPartial<M> partial = runJob(work, new RoundTask<>(global, sampled, round,
-          trainingTasks, layout, clientUpdate, evaluation));
+      JavaRDD<ClientShard> work = roundWork(sampled, evaluatePrevious);
+      RoundPartial<M> partial = runJob(work, new RoundTask<>(global, sampled, round, layout,
+          clientUpdate, evaluation));
       TaskStatistics statistics = new TaskStatistics(partial.reports());
+      costs.add(statistics, trainedRows(sampled), evaluatePrevious ? test.rows() : 0);
       WeightedParameterSum sum = partial.sum();
       long aggregationStart = System.nanoTime();
       if (pending != null) {
@@ -100,7 +99,7 @@ public final class FederatedRounds<M extends Serializable> {
       }
 
       long bytesMoved = ((long) layout.size() * Float.BYTES + sum.payloadBytes())
-          * trainingTasks;
+          * statistics.trainingTasks();
       if (sum.clients() < spec.minClients()) {
         LOG.warn("round {}: {} of {} sampled clients gave a usable update, fewer than "
             + "aggregation.min-clients = {}; the global model is kept", round, sum.clients(),
@@ -126,7 +125,7 @@ public final class FederatedRounds<M extends Serializable> {
         describe(pending.result().round(), "evaluation");
         long start = System.nanoTime();
         metrics = metrics(runJob(test.shards(), new RoundTask<>(global, new int[0],
-            pending.result().round(), 0, layout, clientUpdate, evaluation)).blocks());
+            pending.result().round(), layout, clientUpdate, evaluation)).blocks());
         seconds = (System.nanoTime() - start) / 1e9;
       }
       listener.onRound(pending.complete(metrics, seconds), pending.global());
@@ -149,25 +148,74 @@ public final class FederatedRounds<M extends Serializable> {
   }
 
   /**
-   * The partitions that hold the sampled clients, and no others, grouped into at most about one
-   * task per slot by the examples to train on, each group where its clients are cached.
+   * The round's job input: the partitions that hold the sampled clients, and no others, and the
+   * test blocks when the previous model is evaluated; grouped into about one task per slot by
+   * their expected cost, each group where its shards are cached.
    */
-  private JavaRDD<ClientShard> trainingWork(int[] sampled) {
+  private JavaRDD<ClientShard> roundWork(int[] sampled, boolean evaluate) {
     int[] partitions = partitionsOf(sampled);
-    ClassTag<ClientShard> tag = ClassTag$.MODULE$.apply(ClientShard.class);
     RDD<ClientShard> work = PartitionPruningRDD.create(clients.shards().rdd(),
         new PartitionFilter(partitions));
-    int slots = spark.defaultParallelism();
-    if (partitions.length > slots) {
-      // Fewer tasks to schedule, the same sums.
-      long[] examples = new long[partitions.length];
-      for (int client : sampled) {
-        examples[Arrays.binarySearch(partitions, clients.partitionOf(client))] +=
-            clients.clientRows()[client];
-      }
-      work = work.coalesce(slots, false, Option.apply(new BalancedCoalescer(examples)), null);
+    int testPartitions = evaluate ? test.partitions() : 0;
+    double[] cost = new double[partitions.length + testPartitions];
+    for (int client : sampled) {
+      cost[Arrays.binarySearch(partitions, clients.partitionOf(client))] +=
+          clients.clientRows()[client];
     }
-    return new JavaRDD<>(work, tag);
+    if (evaluate) {
+      work = spark.sc().union(work, JavaConverters.asScalaBuffer(List.of(test.shards().rdd()))
+          .toSeq(), ClassTag$.MODULE$.apply(ClientShard.class));
+      // Test rows go to blocks by a hash of their content: about as many in each.
+      Arrays.fill(cost, partitions.length, cost.length,
+          costs.testRowCost() * test.rows() / testPartitions);
+    }
+    if (cost.length > spark.defaultParallelism()) {
+      work = work.coalesce(spark.defaultParallelism(), false,
+          Option.apply(new BalancedCoalescer(cost)), null);
+    }
+    return new JavaRDD<>(work, ClassTag$.MODULE$.apply(ClientShard.class));
+  }
+
+  private long trainedRows(int[] sampled) {
+    long rows = 0;
+    for (int client : sampled) {
+      rows += clients.clientRows()[client];
+    }
+    return rows;
+  }
+
+  /**
+   * The cost of evaluating a test row relative to training on a client row (all its local
+   * epochs), from the task times of the rounds so far; it weighs test blocks against clients
+   * when a round's work is grouped into tasks.
+   */
+  private static final class WorkCosts {
+    /**
+     * The guess before a round has measured both: a forward pass over a test row against
+     * forward and backward passes over a client row in each of a few local epochs.
+     */
+    private static final double FIRST_TEST_ROW_COST = 0.1;
+
+    private double trainingSeconds;
+    private long trainedRows;
+    private double evaluationSeconds;
+    private long evaluatedRows;
+
+    void add(TaskStatistics statistics, long trained, long evaluated) {
+      trainingSeconds += statistics.clientSeconds();
+      trainedRows += trained;
+      if (evaluated > 0) {
+        evaluationSeconds += statistics.evaluationSeconds();
+        evaluatedRows += evaluated;
+      }
+    }
+
+    double testRowCost() {
+      if (trainingSeconds <= 0 || evaluationSeconds <= 0) {
+        return FIRST_TEST_ROW_COST;
+      }
+      return (evaluationSeconds / evaluatedRows) / (trainingSeconds / trainedRows);
+    }
   }
 
   /**

@@ -15,10 +15,10 @@ import scala.collection.JavaConverters;
 import scala.runtime.AbstractFunction2;
 
 /**
- * The work of one Spark task in a round's job: the first {@code trainingPartitions} partitions
- * train their sampled clients from the global model and sum their weighted updates; the
- * partitions after them are test blocks, on which the same global model (the previous round's
- * result) is evaluated.
+ * The work of one Spark task in a round's job: the client shards of its partition that were
+ * sampled train from the global model and add their weighted updates into one partial sum; the
+ * test blocks of its partition evaluate the same global model (the previous round's result).
+ * Shards of clients that were not sampled are passed over.
  *
  * <p>A plain serializable class rather than a lambda: Spark passes it to the job as it is, where
  * the Scala closures of {@code mapPartitions} and {@code treeReduce} would each be inspected by
@@ -35,7 +35,6 @@ final class RoundTask<M extends Serializable>
   private final float[] global;
   private final int[] sampled;
   private final int round;
-  private final int trainingPartitions;
   private final ParameterLayout layout;
   private final ClientUpdateFunction clientUpdate;
   private final EvaluationFunction<M> evaluation;
@@ -44,15 +43,12 @@ final class RoundTask<M extends Serializable>
    * @param global the global parameters: the model clients train from, and the one evaluated
    * @param sampled indices of the round's sampled clients, sorted
    * @param round the round number
-   * @param trainingPartitions how many leading partitions hold clients; the rest are test blocks
    */
-  RoundTask(float[] global, int[] sampled, int round, int trainingPartitions,
-      ParameterLayout layout, ClientUpdateFunction clientUpdate,
-      EvaluationFunction<M> evaluation) {
+  RoundTask(float[] global, int[] sampled, int round, ParameterLayout layout,
+      ClientUpdateFunction clientUpdate, EvaluationFunction<M> evaluation) {
     this.global = global;
     this.sampled = sampled;
     this.round = round;
-    this.trainingPartitions = trainingPartitions;
     this.layout = layout;
     this.clientUpdate = clientUpdate;
     this.evaluation = evaluation;
@@ -62,41 +58,32 @@ final class RoundTask<M extends Serializable>
   public RoundPartial<M> apply(TaskContext context,
       scala.collection.Iterator<ClientShard> partition) {
     Iterator<ClientShard> shards = JavaConverters.asJavaIterator(partition);
-    String executor = SparkEnv.get().executorId();
-    long start = System.nanoTime();
-    if (context.partitionId() >= trainingPartitions) {
-      List<Tuple2<Integer, M>> blocks = evaluate(shards);
-      return new RoundPartial<>(null, blocks, List.of(
-          new RoundPartial.TaskReport(executor, 0, 0, System.nanoTime() - start)));
-    }
-    WeightedParameterSum sum = new WeightedParameterSum(layout);
-    ClientUpdateFunction.Session session = null;
+    WeightedParameterSum sum = null;
+    ClientUpdateFunction.Session training = null;
+    EvaluationFunction.Session<M> testing = null;
+    List<Tuple2<Integer, M>> blocks = new ArrayList<>();
     long steps = 0;
+    long trainingNanos = 0;
+    long evaluationNanos = 0;
     while (shards.hasNext()) {
       ClientShard shard = shards.next();
-      if (Arrays.binarySearch(sampled, shard.index()) < 0) {
-        continue;
+      long start = System.nanoTime();
+      if (shard.isTestBlock()) {
+        if (testing == null) {
+          testing = evaluation.open(global);
+        }
+        blocks.add(new Tuple2<>(shard.index(), testing.evaluate(shard)));
+        evaluationNanos += System.nanoTime() - start;
+      } else if (Arrays.binarySearch(sampled, shard.index()) >= 0) {
+        if (training == null) {
+          training = clientUpdate.open();
+          sum = new WeightedParameterSum(layout);
+        }
+        steps += training.update(shard, global, round, sum);
+        trainingNanos += System.nanoTime() - start;
       }
-      if (session == null) {
-        session = clientUpdate.open();
-      }
-      steps += session.update(shard, global, round, sum);
     }
-    return new RoundPartial<>(sum, List.of(), List.of(
-        new RoundPartial.TaskReport(executor, System.nanoTime() - start, steps, 0)));
-  }
-
-  /** Evaluates every test block of the partition; each result keyed by its block index. */
-  private List<Tuple2<Integer, M>> evaluate(Iterator<ClientShard> blocks) {
-    List<Tuple2<Integer, M>> results = new ArrayList<>();
-    EvaluationFunction.Session<M> session = null;
-    while (blocks.hasNext()) {
-      ClientShard block = blocks.next();
-      if (session == null) {
-        session = evaluation.open(global);
-      }
-      results.add(new Tuple2<>(block.index(), session.evaluate(block)));
-    }
-    return results;
+    return new RoundPartial<>(sum, blocks, List.of(new RoundPartial.TaskReport(
+        SparkEnv.get().executorId(), trainingNanos, steps, evaluationNanos)));
   }
 }

@@ -25,8 +25,15 @@ final class TaskStatistics {
     return tasks.stream().mapToLong(RoundPartial.TaskReport::trainingNanos).sum() / 1e9;
   }
 
+  /** Training and evaluation time of the busiest task. */
   double longestTaskSeconds() {
-    return tasks.stream().mapToLong(RoundPartial.TaskReport::trainingNanos).max().orElse(0) / 1e9;
+    return tasks.stream().mapToLong(task -> task.trainingNanos() + task.evaluationNanos()).max()
+        .orElse(0) / 1e9;
+  }
+
+  /** Tasks that trained clients: each received the global model and sent back a partial sum. */
+  int trainingTasks() {
+    return (int) tasks.stream().filter(task -> task.trainingNanos() > 0).count();
   }
 
   long steps() {

@@ -25,7 +25,7 @@ class BalancedCoalescerTest {
 
   @Test
   void heaviestFirstToTheLeastLoadedGroup() {
-    long[] work = {5, 3, 3, 2, 2, 1};
+    double[] work = {5, 3, 3, 2, 2, 1};
     // 5 -> g0; 3 -> g1; 3 -> g1 (3 < 5); 2 -> g0 (5 < 6); 2 -> g1 (6 < 7); 1 -> g0 (7 < 8).
     assertEquals(List.of(List.of(0, 3, 5), List.of(1, 2, 4)),
         BalancedCoalescer.longestFirst(work, all(6), 2));
@@ -34,12 +34,12 @@ class BalancedCoalescerTest {
   @Test
   void equalLoadsGoToTheGroupWithFewestPartitions() {
     assertEquals(List.of(List.of(0, 3), List.of(1), List.of(2)),
-        BalancedCoalescer.longestFirst(new long[4], all(4), 3));
+        BalancedCoalescer.longestFirst(new double[4], all(4), 3));
   }
 
   @Test
   void onlyTheGivenMembersAreAssigned() {
-    long[] work = {9, 1, 4, 4, 1};
+    double[] work = {9, 1, 4, 4, 1};
     // 4 (partition 2) -> g0; 4 (partition 3) -> g1; 1 -> g0, the first of two equal groups.
     assertEquals(List.of(List.of(2, 4), List.of(3)),
         BalancedCoalescer.longestFirst(work, List.of(2, 3, 4), 2));
@@ -64,7 +64,7 @@ class BalancedCoalescerTest {
         }
       });
 
-      long[] work = {50, 10, 10, 10, 10, 10};
+      double[] work = {50, 10, 10, 10, 10, 10};
       RDD<Integer> grouped = cached.rdd().coalesce(2, false,
           Option.apply(new BalancedCoalescer(work)), null);
       assertEquals(2, grouped.getNumPartitions());

@@ -9,8 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.SparkStatusTracker;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
@@ -57,6 +59,19 @@ class FederatedTrainingTest {
     ExperimentConfig reloaded = ConfigLoader.load(run.resolve(RunDirectory.CONFIG).toFile(),
         List.of());
     assertEquals(4, reloaded.federation().rounds());
+  }
+
+  @Test
+  void aRoundIsOneTaskPerSlotThatTrainsAndEvaluates() {
+    // Round 2 trains 4 of the 8 clients (in 4 partitions) and evaluates round 1 on the test
+    // block: 5 partitions, grouped into one task for each of local[2]'s 2 slots.
+    SparkStatusTracker tracker = spark.sparkContext().statusTracker();
+    int[] jobs = tracker.getJobIdsForGroup("round-2");
+    assertTrue(jobs.length > 0);
+    for (int job : jobs) {
+      int resultStage = Arrays.stream(tracker.getJobInfo(job).get().stageIds()).max().getAsInt();
+      assertEquals(2, tracker.getStageInfo(resultStage).get().numTasks(), "job " + job);
+    }
   }
 
   @Test
