@@ -48,7 +48,7 @@ final class ExampleChecks implements Serializable {
       String label = "column '" + task.labelColumn() + "' (task '" + task.name() + "')";
       problems.add(task.type() == TaskType.CLASSIFICATION
           ? "rows have a label outside the classes 0.." + (task.classes() - 1) + " in " + label
-          : "rows have a NaN or infinite target in " + label);
+          : "rows have a NaN or infinite target (or one beyond the float range) in " + label);
     }
     this.problems = List.copyOf(problems);
   }
@@ -102,6 +102,7 @@ final class ExampleChecks implements Serializable {
     if (types[task] == TaskType.CLASSIFICATION) {
       return label >= 0 && label < classes[task] && label == Math.floor(label);
     }
-    return Double.isFinite(label);
+    // Targets are trained on as floats: a double beyond their range would become infinite.
+    return Float.isFinite((float) label);
   }
 }

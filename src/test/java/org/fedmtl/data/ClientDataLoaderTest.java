@@ -157,9 +157,10 @@ class ClientDataLoaderTest {
 
   @Test
   void nonFiniteRegressionTarget() {
-    String path = write("target", List.of(row("a", new float[] {1, 2}, 1, Double.NaN)), SCHEMA);
-    assertMessage(() -> loader(path, 0).loadTraining(),
-        "1 rows have a NaN or infinite target in column 'price' (task 'price')");
+    String path = write("target", List.of(row("a", new float[] {1, 2}, 1, Double.NaN),
+        row("a", new float[] {1, 2}, 1, 1e300), row("a", new float[] {1, 2}, 1, 3.0)), SCHEMA);
+    assertMessage(() -> loader(path, 0).loadTraining(), "2 rows have a NaN or infinite target "
+        + "(or one beyond the float range) in column 'price' (task 'price')");
   }
 
   @Test
