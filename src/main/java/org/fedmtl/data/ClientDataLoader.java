@@ -391,5 +391,4 @@ public final class ClientDataLoader {
         : root.getMessage();
     return message.lines().findFirst().orElse(message);
   }
-
 }

@@ -165,9 +165,13 @@ public final class FederatedRounds<M extends Serializable> {
     if (evaluate) {
       work = spark.sc().union(work, JavaConverters.asScalaBuffer(List.of(test.shards().rdd()))
           .toSeq(), ClassTag$.MODULE$.apply(ClientShard.class));
-      // Test rows go to blocks by a hash of their content: about as many in each.
-      Arrays.fill(cost, partitions.length, cost.length,
-          costs.testRowCost() * test.rows() / testPartitions);
+      // Test rows go to blocks by a hash of their content, about as many to each, and block b
+      // to partition b mod P.
+      int blocks = test.clientCount();
+      for (int p = 0; p < testPartitions; p++) {
+        int held = (blocks - p + testPartitions - 1) / testPartitions;
+        cost[partitions.length + p] = costs.testRowCost() * test.rows() * held / blocks;
+      }
     }
     if (cost.length > spark.defaultParallelism()) {
       work = work.coalesce(spark.defaultParallelism(), false,

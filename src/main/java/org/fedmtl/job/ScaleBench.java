@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.RDDInfo;
 import org.fedmtl.federation.RoundResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,8 +38,13 @@ final class ScaleBench implements Callable<Integer> {
   @ParentCommand
   Bench bench;
 
+  /**
+   * @param heapMiB the driver's heap after a full GC, at the first round
+   * @param cachedMiB what Spark estimates the cached RDD blocks take (in local mode they are in
+   *     the driver's heap; on a cluster, in the executors')
+   */
   private record Measurement(int clients, double generationSeconds, double loadSeconds,
-      double secondsPerRound, double heapMiB) {}
+      double secondsPerRound, double heapMiB, double cachedMiB) {}
 
   @Override
   public Integer call() {
@@ -71,15 +77,17 @@ final class ScaleBench implements Callable<Integer> {
           spark = Main.startSpark(config, bench.master());
         }
         List<RoundResult> results = new ArrayList<>();
-        double[] heap = {0};
+        double[] heap = {0, 0};
         TrainingJob job = new TrainingJob(spark, config);
         generated.merge(clients, job.generateMissingData(), Double::sum);
         long start = System.nanoTime();
         double[] firstRoundAt = {0};
+        SparkSession session = spark;
         job.observe(result -> {
           if (results.isEmpty()) {
             firstRoundAt[0] = (System.nanoTime() - start) / 1e9 - result.seconds();
             heap[0] = heapAfterGc();
+            heap[1] = cachedMiB(session);
           }
           results.add(result);
         });
@@ -88,7 +96,7 @@ final class ScaleBench implements Callable<Integer> {
             .mapToDouble(RoundResult::seconds).sorted().toArray();
         if (run > 0) {
           measurements.add(new Measurement(clients, generated.get(clients), firstRoundAt[0],
-              seconds[seconds.length / 2], heap[0]));
+              seconds[seconds.length / 2], heap[0], heap[1]));
         }
       }
     } finally {
@@ -101,17 +109,27 @@ final class ScaleBench implements Callable<Integer> {
         + "label skew Dirichlet(0.5); median of rounds 3-%d, after a warm-up run of the first%n"
         + "configuration%n%n", clientsPerRound, rounds - 1);
     System.out.println("| clients | data generated (s) | load and set-up (s) | seconds per round "
-        + "| driver heap after GC (MiB) | round time vs first |");
-    System.out.println("|---:|---:|---:|---:|---:|---:|");
+        + "| driver heap after GC (MiB) | of it cached client data (MiB) | rest (MiB) "
+        + "| round time vs first |");
+    System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
     Measurement first = measurements.get(0);
     for (Measurement m : measurements) {
-      System.out.printf(Locale.ROOT, "| %d | %s | %.1f | %.3f | %.0f | %.2f |%n", m.clients(),
-          m.generationSeconds() > 0
+      System.out.printf(Locale.ROOT, "| %d | %s | %.1f | %.3f | %.0f | %.1f | %.0f | %.2f |%n",
+          m.clients(), m.generationSeconds() > 0
               ? String.format(Locale.ROOT, "%.1f", m.generationSeconds()) : "(existed)",
-          m.loadSeconds(), m.secondsPerRound(), m.heapMiB(),
-          m.secondsPerRound() / first.secondsPerRound());
+          m.loadSeconds(), m.secondsPerRound(), m.heapMiB(), m.cachedMiB(),
+          m.heapMiB() - m.cachedMiB(), m.secondsPerRound() / first.secondsPerRound());
     }
     return 0;
+  }
+
+  /** Spark's estimate of the memory its cached RDD blocks take, summed over executors. */
+  private static double cachedMiB(SparkSession spark) {
+    double bytes = 0;
+    for (RDDInfo rdd : spark.sparkContext().getRDDStorageInfo()) {
+      bytes += rdd.memSize();
+    }
+    return bytes / 1048576.0;
   }
 
   private static double heapAfterGc() {

@@ -82,8 +82,11 @@ class SubmitScriptIT {
     Result scale = submit("bench", "scale", "--clients", "20,40", "--rounds", "4",
         "--clients-per-round", "5");
     assertEquals(0, scale.code(), scale.output());
-    assertTrue(scale.output().lines().anyMatch(line -> line.startsWith("| 40 | ")),
-        scale.output());
+    String row = scale.output().lines().filter(line -> line.startsWith("| 40 | ")).findFirst()
+        .orElseThrow(() -> new AssertionError(scale.output()));
+    String[] cells = row.split("\\|");
+    assertEquals(9, cells.length, row);
+    assertTrue(Double.parseDouble(cells[6].trim()) > 0, "cached client data counted: " + row);
   }
 
   @Test
