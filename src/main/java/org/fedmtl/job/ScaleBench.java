@@ -106,8 +106,8 @@ final class ScaleBench implements Callable<Integer> {
     }
 
     System.out.printf("%n%d clients a round, 1 local epoch, client sizes 20-200 (power law), "
-        + "label skew Dirichlet(0.5); median of rounds 3-%d, after a warm-up run of the first%n"
-        + "configuration%n%n", clientsPerRound, rounds - 1);
+        + "label skew Dirichlet(0.5);%nmedian of rounds 3-%d, after an unmeasured warm-up run "
+        + "of the first configuration%n%n", clientsPerRound, rounds - 1);
     System.out.println("| clients | data generated (s) | load and set-up (s) | seconds per round "
         + "| driver heap after GC (MiB) | of it cached client data (MiB) | rest (MiB) "
         + "| round time vs first |");
