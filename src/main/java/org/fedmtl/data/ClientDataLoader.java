@@ -125,7 +125,7 @@ public final class ClientDataLoader {
    * rows: no per-row objects, no deserializer to generate, and little for the optimiser to do.
    */
   private JavaRDD<RowBlock> inspectedBlocks(Dataset<Row> projected, String key, String path) {
-    ExampleChecks checks = checks();
+    ExampleChecks checks = checks(key);
     int tasks = this.tasks.size();
     spark.sparkContext().setJobDescription("reading and checking " + key + " (" + path + ")");
     return projected.queryExecution().toRdd().toJavaRDD()
@@ -140,7 +140,7 @@ public final class ClientDataLoader {
    */
   private long requireGood(List<RowBlock.Inspection> inspections, String key, String path) {
     String where = key + " (" + path + ")";
-    ExampleChecks checks = checks();
+    ExampleChecks checks = checks(key);
     RowBlock.Inspection total = inspections.stream().reduce(RowBlock.Inspection::merge)
         .orElse(new RowBlock.Inspection(0, new long[checks.count()],
             new String[checks.count()], new String[0], new int[0]));
@@ -255,22 +255,24 @@ public final class ClientDataLoader {
     return raw.select(columns.toArray(Column[]::new));
   }
 
-  private ExampleChecks checks() {
+  /** The checks of the data under {@code key}: training data has clients, test data not. */
+  private ExampleChecks checks(String key) {
     String featureName = spec.featuresColumn().isEmpty()
         ? "the feature columns " + spec.featureColumns() : "column '" + spec.featuresColumn() + "'";
-    return new ExampleChecks(spec.clientColumn(), featureName, spec.featureSize(), tasks);
+    return new ExampleChecks(key.equals("data.train") ? spec.clientColumn() : null, featureName,
+        spec.featureSize(), tasks);
   }
 
-  /** Numeric identifiers in numeric order, then the rest in string order. */
+  /**
+   * Numeric identifiers in numeric order (identifiers of equal value, such as "7" and "007", in
+   * string order), then the rest in string order.
+   */
   static final Comparator<String> CLIENT_ORDER = (a, b) -> {
     boolean aNumeric = isInteger(a);
     boolean bNumeric = isInteger(b);
     if (aNumeric && bNumeric) {
-      int byLength = Integer.compare(stripSign(a).length(), stripSign(b).length());
-      if (a.startsWith("-") || b.startsWith("-")) {
-        return Long.compare(Long.parseLong(a), Long.parseLong(b));
-      }
-      return byLength != 0 ? byLength : a.compareTo(b);
+      int byValue = Long.compare(Long.parseLong(a), Long.parseLong(b));
+      return byValue != 0 ? byValue : a.compareTo(b);
     }
     if (aNumeric != bNumeric) {
       return aNumeric ? -1 : 1;
@@ -278,21 +280,18 @@ public final class ClientDataLoader {
     return a.compareTo(b);
   };
 
+  /** An optional minus sign and at most 18 digits: parses as a long. */
   private static boolean isInteger(String text) {
-    if (text.isEmpty() || text.length() > 18) {
+    int digits = text.startsWith("-") ? text.length() - 1 : text.length();
+    if (digits == 0 || digits > 18) {
       return false;
     }
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (!(Character.isDigit(c) || (i == 0 && c == '-' && text.length() > 1))) {
+    for (int i = text.length() - digits; i < text.length(); i++) {
+      if (text.charAt(i) < '0' || text.charAt(i) > '9') {
         return false;
       }
     }
     return true;
-  }
-
-  private static String stripSign(String text) {
-    return text.startsWith("-") ? text.substring(1) : text;
   }
 
   private static Iterator<ClientShard> buildShards(

@@ -1,6 +1,9 @@
 package org.fedmtl.data;
 
 import java.io.Serializable;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -27,16 +30,19 @@ final class ExampleChecks implements Serializable {
   /** Position of the first label; task t's label is at {@code LABELS + t}. */
   static final int LABELS = 2;
 
+  private final boolean identifiesClients;
   private final int featureSize;
   private final TaskType[] types;
   private final int[] classes;
   private final List<String> problems;
 
   /**
-   * @param clientColumn the client id column, named in the message for a missing id
+   * @param clientColumn the client id column, named in the message for a missing id; null for
+   *     data without clients (test data), whose rows are named by their file alone
    * @param featureName how the features are named in messages ("column 'features'", ...)
    */
   ExampleChecks(String clientColumn, String featureName, int featureSize, List<TaskSpec> tasks) {
+    this.identifiesClients = clientColumn != null;
     this.featureSize = featureSize;
     this.types = tasks.stream().map(TaskSpec::type).toArray(TaskType[]::new);
     this.classes = tasks.stream().mapToInt(TaskSpec::classes).toArray();
@@ -71,6 +77,25 @@ final class ExampleChecks implements Serializable {
   /** Position of the file name in the projected row. */
   int fileColumn() {
     return LABELS + types.length;
+  }
+
+  /** Where {@code row} is, for a message: its client and file. */
+  String whereIs(InternalRow row) {
+    String file = localPath(row.getUTF8String(fileColumn()).toString());
+    if (!identifiesClients) {
+      return "a row in " + file;
+    }
+    return "client " + (row.isNullAt(CLIENT) ? "null" : row.getUTF8String(CLIENT)) + " in " + file;
+  }
+
+  /** A {@code file:} URI as the local path it names; any other location as it is. */
+  static String localPath(String location) {
+    try {
+      URI uri = new URI(location);
+      return "file".equals(uri.getScheme()) ? Path.of(uri).toString() : location;
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      return location;
+    }
   }
 
   /** The first check {@code row} fails, counted from 1, or 0 when it passes them all. */

@@ -88,9 +88,7 @@ final class RowBlock implements Serializable {
       if (failure > 0) {
         problemRows[failure - 1]++;
         if (firstProblem[failure - 1] == null) {
-          firstProblem[failure - 1] = "client " + (row.isNullAt(ExampleChecks.CLIENT) ? "null"
-              : row.getUTF8String(ExampleChecks.CLIENT)) + " in "
-              + row.getUTF8String(checks.fileColumn());
+          firstProblem[failure - 1] = checks.whereIs(row);
         }
         continue;
       }

@@ -24,8 +24,8 @@ import scala.collection.Seq;
  * (Graham, "Bounds on multiprocessing timing anomalies", SIAM J. Appl. Math., 1969): heaviest
  * first, each to the least loaded group (of those, the one with fewest partitions), which keeps
  * the busiest group within 4/3 of the best possible. Work is what the caller expects a partition
- * to cost: the examples of its sampled clients, and its test rows weighed by their cost. Ties are broken by partition index, so the same round gives the same
- * groups.
+ * to cost: the examples of its sampled clients, and its test rows weighed by their cost. Ties
+ * are broken by partition index, so the same round gives the same groups.
  *
  * <p>Implements Scala's {@code Serializable}, which {@code RDD.coalesce} requires of a coalescer.
  */

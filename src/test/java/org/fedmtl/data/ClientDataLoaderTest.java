@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -93,6 +94,16 @@ class ClientDataLoaderTest {
   }
 
   @Test
+  void identifiersOfEqualValueStayDistinctClients() {
+    List<String> ids = new ArrayList<>(List.of("7", "-0", "007", "0", "0009", "-01", "-1", "1e3"));
+    ids.sort(ClientDataLoader.CLIENT_ORDER);
+    assertEquals(List.of("-01", "-1", "-0", "0", "007", "7", "0009", "1e3"), ids);
+    TreeMap<String, Integer> clients = new TreeMap<>(ClientDataLoader.CLIENT_ORDER);
+    ids.forEach(id -> clients.put(id, 1));
+    assertEquals(ids.size(), clients.size(), "no two identifiers merged into one client");
+  }
+
+  @Test
   void missingPathNamesKeyAndPath() {
     assertMessage(() -> loader(folder.resolve("nothing").toString(), 0).loadTraining(),
         "data.train: " + folder.resolve("nothing") + " does not exist");
@@ -116,6 +127,22 @@ class ClientDataLoaderTest {
         row("b", new float[] {1}, 1, 1.0)), SCHEMA);
     assertMessage(() -> loader(path, 0).loadTraining(),
         "1 rows do not have 2 features in column 'features' (first: client b in ");
+  }
+
+  @Test
+  void testDataProblemsNameTheFileNotAClient() {
+    String path = write("test-nan", List.of(row(null, new float[] {1, 2}, 1, 1.0),
+        row(null, new float[] {Float.NaN, 2}, 1, 1.0)), SCHEMA);
+    assertMessage(() -> loader(path, 0).loadTest(), "data.test (" + path + "): 1 rows have a "
+        + "missing, NaN or infinite feature in column 'features' (first: a row in " + path + "/part-");
+  }
+
+  @Test
+  void rowsAreLocatedByLocalPathOrByTheirUri() {
+    assertEquals("/tmp/a b/part-0.parquet",
+        ExampleChecks.localPath("file:///tmp/a%20b/part-0.parquet"));
+    assertEquals("hdfs://namenode/data/part-0.parquet",
+        ExampleChecks.localPath("hdfs://namenode/data/part-0.parquet"));
   }
 
   @Test
