@@ -8,6 +8,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.fedmtl.InvalidInputException;
 import org.fedmtl.report.RunDirectory;
+import org.fedmtl.report.RunReport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -22,7 +23,7 @@ import picocli.CommandLine.ParentCommand;
  * anything else.
  */
 @Command(name = "fedmtl", mixinStandardHelpOptions = true, sortOptions = false,
-    subcommands = {Main.Resume.class, Bench.class},
+    subcommands = {Main.Resume.class, Main.Report.class, Bench.class},
     description = "Federated multi-task training on Apache Spark.",
     footer = {"", "Keys and their defaults are documented in conf/default.conf."})
 public final class Main implements Callable<Integer> {
@@ -115,6 +116,23 @@ public final class Main implements Callable<Integer> {
         new TrainingJob(spark, config).resume(run);
       } finally {
         spark.stop();
+      }
+      return 0;
+    }
+  }
+
+  /** {@code fedmtl report RUN_DIR...}: draws each run's {@code report.html} from its files. */
+  @Command(name = "report", mixinStandardHelpOptions = true,
+      description = "Draw report.html of run folders again from their history.csv and "
+          + "summary.json (also of a run still going or stopped).")
+  static final class Report implements Callable<Integer> {
+    @Parameters(paramLabel = "RUN_DIR", arity = "1..*", description = "Run folders.")
+    List<File> runFolders;
+
+    @Override
+    public Integer call() {
+      for (File folder : runFolders) {
+        System.out.println(RunReport.write(folder.toPath()));
       }
       return 0;
     }

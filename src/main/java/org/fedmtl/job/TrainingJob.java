@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,10 +36,12 @@ import org.fedmtl.data.MultiMnist;
 import org.fedmtl.data.SyntheticData;
 import org.fedmtl.federation.Checkpoint;
 import org.fedmtl.federation.CheckpointStore;
+import org.fedmtl.federation.ClientSampler;
 import org.fedmtl.federation.FederatedRounds;
 import org.fedmtl.federation.RoundResult;
 import org.fedmtl.model.MultiTaskNetwork;
 import org.fedmtl.report.RunDirectory;
+import org.fedmtl.report.RunReport;
 import org.fedmtl.tasks.TaskEvaluation;
 import org.fedmtl.tasks.TaskSpec;
 import org.nd4j.linalg.factory.Nd4j;
@@ -185,6 +188,7 @@ public final class TrainingJob {
     double wallSeconds = (System.nanoTime() - start) / 1e9;
     Map<String, Object> summary = summary(totals, wallSeconds, clients, layout);
     run.writeSummary(summary);
+    writeReport(run);
     clients.shards().unpersist(false);
     test.shards().unpersist(false);
     LOG.info("finished {} rounds in {} s; results in {}", config.federation().rounds(),
@@ -277,6 +281,19 @@ public final class TrainingJob {
     LOG.info(line.toString());
   }
 
+  /**
+   * Writes {@code report.html}. A report that cannot be drawn (a JVM without fonts, say) costs
+   * the run nothing else: it is said in the log, and {@code fedmtl report} can draw it later.
+   */
+  private static void writeReport(RunDirectory run) {
+    try {
+      RunReport.write(run.folder());
+    } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
+      LOG.warn("report.html not written ({}); `fedmtl report {}` draws it from the run's files",
+          e.toString(), run.folder());
+    }
+  }
+
   private static void writeModel(RunDirectory run, ComputationGraph network) {
     Path temporary = run.temporaryFile(RunDirectory.MODEL);
     try {
@@ -301,6 +318,7 @@ public final class TrainingJob {
     summary.put("bytes_moved", totals.bytesMoved());
     summary.put("skipped_clients", totals.skippedClients());
     summary.put("executors", totals.executors());
+    summary.put("client_participation", participation(clients.clientCount()));
     summary.put("final_train_loss", Double.isNaN(totals.lastTrainLoss()) ? null
         : totals.lastTrainLoss());
     Map<String, Object> metrics = new LinkedHashMap<>();
@@ -317,6 +335,34 @@ public final class TrainingJob {
     summary.put("config_source", config.source());
     summary.put("versions", versions());
     return summary;
+  }
+
+  /**
+   * How many clients were sampled in how many rounds, as rows {rounds, clients} for every count
+   * of rounds from 0 to the most any client had; recomputed from the sampling streams, so a
+   * resumed run reports all its rounds.
+   */
+  List<Map<String, Integer>> participation(int clientCount) {
+    int[] sampledIn = new int[clientCount];
+    int most = 0;
+    for (int round = 1; round <= config.federation().rounds(); round++) {
+      for (int client : ClientSampler.sample(config.seed(), round, clientCount,
+          config.federation().clientsPerRound())) {
+        most = Math.max(most, ++sampledIn[client]);
+      }
+    }
+    int[] clientsByRounds = new int[most + 1];
+    for (int rounds : sampledIn) {
+      clientsByRounds[rounds]++;
+    }
+    List<Map<String, Integer>> rows = new ArrayList<>();
+    for (int rounds = 0; rounds <= most; rounds++) {
+      Map<String, Integer> row = new LinkedHashMap<>();
+      row.put("rounds", rounds);
+      row.put("clients", clientsByRounds[rounds]);
+      rows.add(row);
+    }
+    return rows;
   }
 
   /** SHA-256 of the resolved configuration without the run folder: the experiment's identity. */

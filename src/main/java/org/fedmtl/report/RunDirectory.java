@@ -274,7 +274,8 @@ public final class RunDirectory {
     }
   }
 
-  private static void move(Path from, Path to) throws IOException {
+  /** Moves {@code from} to {@code to}, atomically where the file system can. */
+  static void move(Path from, Path to) throws IOException {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {

@@ -20,6 +20,7 @@ import org.fedmtl.InvalidInputException;
 import org.fedmtl.SparkTests;
 import org.fedmtl.tasks.TaskEvaluation;
 import org.fedmtl.report.RunDirectory;
+import org.fedmtl.report.RunReport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,10 +46,10 @@ class FederatedTrainingTest {
   }
 
   @Test
-  void leavesTheFourFilesWithOneHistoryRowPerRound() throws Exception {
+  void leavesItsFilesWithOneHistoryRowPerRound() throws Exception {
     Path run = root.resolve("run1");
     for (String file : List.of(RunDirectory.HISTORY, RunDirectory.SUMMARY, RunDirectory.CONFIG,
-        RunDirectory.MODEL)) {
+        RunDirectory.MODEL, RunReport.FILE)) {
       assertTrue(Files.isRegularFile(run.resolve(file)), file);
     }
     List<String> history = Files.readAllLines(run.resolve(RunDirectory.HISTORY));
@@ -89,6 +90,23 @@ class FederatedTrainingTest {
   }
 
   @Test
+  void participationCountsEverySampledClientOnce() throws Exception {
+    // 4 rounds of 4 of the 8 clients: 16 samples over the 8 clients.
+    JsonNode rows = new ObjectMapper().readTree(root.resolve("run1/summary.json").toFile())
+        .get("client_participation");
+    int clients = 0;
+    int samples = 0;
+    for (int i = 0; i < rows.size(); i++) {
+      assertEquals(i, rows.get(i).get("rounds").asInt());
+      clients += rows.get(i).get("clients").asInt();
+      samples += i * rows.get(i).get("clients").asInt();
+    }
+    assertEquals(8, clients);
+    assertEquals(16, samples);
+    assertTrue(rows.get(rows.size() - 1).get("clients").asInt() > 0, "ends at the most rounds");
+  }
+
+  @Test
   void sameSeedGivesTheSameRunWhateverThePartitioning() throws Exception {
     ExperimentConfig config = SparkTests.smallExperiment(root, "run2", "data.partitions=3");
     new TrainingJob(spark, config).run(TrainingJob.prepare(config));
@@ -123,6 +141,11 @@ class FederatedTrainingTest {
             .params().toFloatVector(),
         ModelSerializer.restoreComputationGraph(root.resolve("stopped/model.zip").toFile())
             .params().toFloatVector());
+    ObjectMapper json = new ObjectMapper();
+    assertEquals(json.readTree(root.resolve("run1/summary.json").toFile())
+            .get("client_participation"),
+        json.readTree(root.resolve("stopped/summary.json").toFile()).get("client_participation"),
+        "the resumed run's participation counts the rounds before the stop too");
     assertThrows(InvalidInputException.class, () -> RunDirectory.resume(
         root.resolve("stopped"), List.of()), "a finished run is not resumed");
   }

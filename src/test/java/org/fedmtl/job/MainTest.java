@@ -45,6 +45,22 @@ class MainTest {
   }
 
   @Test
+  void reportDrawsRunFoldersAndRefusesOthers() throws Exception {
+    Path run = Files.createDirectories(folder.resolve("run"));
+    Files.writeString(run.resolve("history.csv"), "round,clients,train_loss\n1,2,0.5\n");
+    Path other = Files.createDirectories(folder.resolve("other"));
+
+    Outcome drawn = run("report", run.toString());
+    assertEquals(0, drawn.code(), drawn.stderr());
+    assertTrue(Files.readString(run.resolve("report.html")).contains("<img"));
+
+    Outcome refused = run("report", run.toString(), other.toString());
+    assertEquals(Main.EXIT_INVALID_INPUT, refused.code());
+    assertEquals("error: report: " + other + " holds no history.csv; it is not a run folder",
+        refused.stderr().strip());
+  }
+
+  @Test
   void secondArgumentThatIsNotKeyValue() {
     Outcome outcome = run("conf/default.conf", "rounds");
     assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());

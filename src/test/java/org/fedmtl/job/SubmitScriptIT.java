@@ -45,7 +45,8 @@ class SubmitScriptIT {
 
     assertEquals(0, result.code(), result.output());
     assertTrue(!result.output().contains("class-data archive"), result.output());
-    for (String file : List.of("history.csv", "summary.json", "config.conf", "model.zip")) {
+    for (String file : List.of("history.csv", "summary.json", "config.conf", "model.zip",
+        "report.html")) {
       assertTrue(Files.isRegularFile(run.resolve(file)), file + "\n" + result.output());
     }
     assertEquals(3, Files.readAllLines(run.resolve("history.csv")).size());
