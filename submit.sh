@@ -133,9 +133,10 @@ if [[ "${FEDMTL_CDS:-on}" != off ]]; then
 fi
 
 # In local mode the driver runs the tasks itself, from this class path. spark.jars, which makes
-# every executor fetch the jars from the driver, is only for a cluster.
+# every executor fetch the jars from the driver, is for a cluster (local-cluster[...] included:
+# its executors are JVMs of their own).
 case "$MASTER" in
-  ""|local*) ;;
+  ""|local|local\[*) ;;
   *) JVM_ARGS+=("-Dspark.jars=$JAR,$CLUSTER_JARS") ;;
 esac
 JVM_ARGS+=("-Dspark.executor.extraJavaOptions=${TUNING[*]}")

@@ -27,6 +27,7 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.fedmtl.InvalidInputException;
 import org.fedmtl.tasks.TaskSpec;
@@ -62,7 +63,7 @@ public final class ClientDataLoader {
         projection(raw, col(quoted(spec.clientColumn())).cast(DataTypes.StringType)),
         "data.train", spec.train());
     try {
-      List<RowBlock.Inspection> inspections = blocks.map(RowBlock::inspection).collect();
+      List<RowBlock.Inspection> inspections = inspect(blocks, "data.train", spec.train());
       long rows = requireGood(inspections, "data.train", spec.train());
       TreeMap<String, Integer> rowsByClient = new TreeMap<>(CLIENT_ORDER);
       for (RowBlock.Inspection inspection : inspections) {
@@ -81,9 +82,15 @@ public final class ClientDataLoader {
       }
       JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
       Broadcast<Map<String, Integer>> index = context.broadcast(indexByClient);
-      JavaRDD<ClientShard> shards = cachedShards(blocks,
-          (block, r) -> index.value().get(block.client(r)), partitions, false, "client shards");
-      index.destroy();
+      JavaRDD<ClientShard> shards;
+      try {
+        shards = cachedShards(blocks, (block, r) -> index.value().get(block.client(r)),
+            partitions, false, "client shards");
+      } finally {
+        // Not destroyed: a lost shard is rebuilt by running the shuffle's map side again, which
+        // reads the index; executors fetch it from the driver again then.
+        index.unpersist(false);
+      }
       return new ClientData(shards, clientIds, clientRows, partitions, rows);
     } finally {
       blocks.unpersist(false);
@@ -100,7 +107,7 @@ public final class ClientDataLoader {
     JavaRDD<RowBlock> blocks = inspectedBlocks(projection(raw, lit("test")), "data.test",
         spec.test());
     try {
-      long rows = requireGood(blocks.map(RowBlock::inspection).collect(), "data.test",
+      long rows = requireGood(inspect(blocks, "data.test", spec.test()), "data.test",
           spec.test());
       int count = (int) Math.max(1, (rows + EVALUATION_BLOCK_ROWS - 1) / EVALUATION_BLOCK_ROWS);
       int partitions = Math.min(count, spark.sparkContext().defaultParallelism());
@@ -132,6 +139,21 @@ public final class ClientDataLoader {
         .mapPartitions(rows -> List.of(RowBlock.read(rows, checks, tasks)).iterator())
         .setName("rows of " + key)
         .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  /**
+   * Reads and checks the data (the first pass over the files); a file that cannot be read is
+   * reported as invalid input.
+   */
+  private static List<RowBlock.Inspection> inspect(JavaRDD<RowBlock> blocks, String key,
+      String path) {
+    try {
+      return blocks.map(RowBlock::inspection).collect();
+    } catch (Exception e) {
+      // Spark throws its checked SparkException undeclared when a task cannot read a file.
+      throw new InvalidInputException(key + " (" + path + "): cannot read the data: "
+          + rootMessage(e), e);
+    }
   }
 
   /**
@@ -198,8 +220,7 @@ public final class ClientDataLoader {
     Dataset<Row> raw;
     try {
       raw = switch (spec.format()) {
-        case "csv" -> spark.read().option("header", "true").option("inferSchema", "true")
-            .csv(path);
+        case "csv" -> readCsv(path, needsClientColumn);
         default -> spark.read().parquet(path);
       };
     } catch (Exception e) {
@@ -234,6 +255,24 @@ public final class ClientDataLoader {
       requireNumeric(raw, task.labelColumn(), where, "the label of task '" + task.name() + "'");
     }
     return raw;
+  }
+
+  /**
+   * CSV with the types of its columns inferred, except the client column, which is read as
+   * text: inferred as a number, ids such as "01" and "1" would become one client.
+   */
+  private Dataset<Row> readCsv(String path, boolean clients) {
+    Dataset<Row> inferred = spark.read().option("header", "true").option("inferSchema", "true")
+        .csv(path);
+    if (!clients || !Arrays.asList(inferred.columns()).contains(spec.clientColumn())) {
+      return inferred;
+    }
+    StructType schema = new StructType(Arrays.stream(inferred.schema().fields())
+        .map(field -> field.name().equals(spec.clientColumn())
+            ? new StructField(field.name(), DataTypes.StringType, true, field.metadata())
+            : field)
+        .toArray(StructField[]::new));
+    return spark.read().option("header", "true").schema(schema).csv(path);
   }
 
   /**

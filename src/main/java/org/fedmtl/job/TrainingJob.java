@@ -127,7 +127,23 @@ public final class TrainingJob {
     generateMissingData();
     ClientDataLoader loader = new ClientDataLoader(spark, config.data(), tasks);
     ClientData clients = loader.loadTraining();
-    ClientData test = loader.loadTest();
+    ClientData test = null;
+    try {
+      test = loader.loadTest();
+      return train(run, resumeFrom, clients, test, initialNetwork, start);
+    } finally {
+      // Also when the run stops early: a session that goes on (benchmarks, tests) keeps nothing.
+      clients.shards().unpersist(false);
+      if (test != null) {
+        test.shards().unpersist(false);
+      }
+    }
+  }
+
+  private Map<String, Object> train(RunDirectory run, Optional<Checkpoint> resumeFrom,
+      ClientData clients, ClientData test, CompletableFuture<ComputationGraph> initialNetwork,
+      long start) {
+    List<TaskSpec> tasks = config.tasks();
     if (config.federation().clientsPerRound() > clients.clientCount()) {
       throw new InvalidInputException("clients-per-round: " + config.federation()
           .clientsPerRound() + " is more than the " + clients.clientCount()
@@ -189,8 +205,6 @@ public final class TrainingJob {
     Map<String, Object> summary = summary(totals, wallSeconds, clients, layout);
     run.writeSummary(summary);
     writeReport(run);
-    clients.shards().unpersist(false);
-    test.shards().unpersist(false);
     LOG.info("finished {} rounds in {} s; results in {}", config.federation().rounds(),
         String.format("%.1f", wallSeconds), run.folder());
     return summary;

@@ -11,6 +11,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.spark.MapOutputTrackerMaster;
+import org.apache.spark.ShuffleDependency;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -84,6 +89,71 @@ class ClientDataLoaderTest {
       return found.iterator();
     }, false).collect();
     assertTrue(partitionOfEach.stream().allMatch(ok -> ok == 1), "client i in partition i % 2");
+  }
+
+  @Test
+  void idsOfEqualNumericValueLoadAsDistinctClients() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      rows.add(row(i % 2 == 0 ? "-7" : "-07", new float[] {i, 1}, i % 3, 1.0));
+    }
+    ClientData data = loader(write("negative-ids", rows, SCHEMA), 0).loadTraining();
+    assertEquals(List.of("-07", "-7"), data.clientIds());
+    assertEquals(6, data.shards().map(ClientShard::rows).reduce(Integer::sum));
+  }
+
+  @Test
+  void csvClientIdsAreTextSoLeadingZerosStayDistinct() throws Exception {
+    Path csv = folder.resolve("zeros.csv");
+    Files.writeString(csv, "client_id,x1,x2,kind,price\n01,0.5,1.5,2,1\n01,1,2,0,1\n"
+        + "1,3,4,1,1\n1,5,6,1,1\n");
+    DataSpec spec = new DataSpec(csv.toString(), csv.toString(), "csv", "client_id", "",
+        List.of("x1", "x2"), 2, 0);
+    assertEquals(List.of("01", "1"),
+        new ClientDataLoader(spark, spec, TASKS).loadTraining().clientIds());
+  }
+
+  @Test
+  void lostShardsAreRebuiltFromTheShuffle() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      rows.add(row("c" + (i % 4), new float[] {i, -i}, i % 3, 1.0));
+    }
+    ClientData data = loader(write("recompute", rows, SCHEMA), 2).loadTraining();
+    RDD<?> shuffled = data.shards().rdd().dependencies().head().rdd();
+    int shuffle = ((ShuffleDependency<?, ?, ?>) shuffled.dependencies().head()).shuffleId();
+
+    // What losing an executor with its cached shards and shuffle files leaves.
+    data.shards().unpersist(true);
+    ((MapOutputTrackerMaster) SparkEnv.get().mapOutputTracker())
+        .unregisterAllMapAndMergeOutput(shuffle);
+
+    assertEquals(4L, data.shards().count());
+  }
+
+  @Test
+  void aFileThatFailsInTheScanIsInvalidInput() throws Exception {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      rows.add(row("c" + (i % 4), new float[] {i, -i}, i % 3, 1.0));
+    }
+    String path = write("truncated-second", rows, SCHEMA, 2);
+    List<Path> parquet;
+    try (Stream<Path> files = Files.list(Path.of(path))) {
+      parquet = files.filter(f -> f.toString().endsWith(".parquet")).sorted().toList();
+    }
+    try (Stream<Path> files = Files.list(Path.of(path))) {
+      for (Path checksum : files.filter(f -> f.toString().endsWith(".crc")).toList()) {
+        Files.delete(checksum);
+      }
+    }
+    // Spark reads the schema from one file; the other fails only when the scan reaches it.
+    Path last = parquet.get(parquet.size() - 1);
+    byte[] bytes = Files.readAllBytes(last);
+    Files.write(last, Arrays.copyOf(bytes, bytes.length / 2));
+
+    assertMessage(() -> loader(path, 0).loadTraining(),
+        "data.train (" + path + "): cannot read the data: ");
   }
 
   @Test

@@ -90,6 +90,16 @@ class FederatedTrainingTest {
   }
 
   @Test
+  void aRunStoppedByBadInputAfterLoadingLeavesNothingCached() {
+    ExperimentConfig config = SparkTests.smallExperiment(root, "too-many",
+        "clients-per-round=20");
+    assertThrows(InvalidInputException.class,
+        () -> new TrainingJob(spark, config).run(TrainingJob.prepare(config)));
+    assertEquals(0, spark.sparkContext().getPersistentRDDs().size(),
+        spark.sparkContext().getPersistentRDDs().toString());
+  }
+
+  @Test
   void participationCountsEverySampledClientOnce() throws Exception {
     // 4 rounds of 4 of the 8 clients: 16 samples over the 8 clients.
     JsonNode rows = new ObjectMapper().readTree(root.resolve("run1/summary.json").toFile())
