@@ -5,7 +5,8 @@ import java.io.Serializable;
 /**
  * The server's view of a round in progress: for every parameter the sum over clients of
  * (client weight for the parameter's group) x (client's parameter value), and for every group the
- * sum of client weights, plus training statistics.
+ * sum of client weights, plus training statistics and per-client measurements averaged over
+ * the clients that report them (such as task affinity).
  *
  * <p>Sums are kept in 64-bit fixed point (2^-32 resolution for parameters, 2^-20 for weights and
  * statistics). Each client's contribution is rounded once, on its own, and integer addition is
@@ -26,6 +27,9 @@ public final class WeightedParameterSum implements Serializable {
   private final long[] groupWeights;
   private long lossSum;
   private long examples;
+  /** Sums of the clients' measurements (fixed point, 2^-32) and how many clients gave each. */
+  private long[] measurementSums;
+  private int[] measurementCounts;
   private int clients;
   private int skippedClients;
 
@@ -70,6 +74,40 @@ public final class WeightedParameterSum implements Serializable {
     return true;
   }
 
+  /**
+   * Adds one client's measurements, cell by cell; a cell that is NaN (not measured), infinite or
+   * beyond 2^31 in magnitude is left out of that cell's mean. All clients of a round report
+   * arrays of one length.
+   */
+  public void addMeasurements(double[] values) {
+    if (measurementSums == null) {
+      measurementSums = new long[values.length];
+      measurementCounts = new int[values.length];
+    } else if (values.length != measurementSums.length) {
+      throw new IllegalArgumentException(values.length + " measurements where earlier clients "
+          + "gave " + measurementSums.length);
+    }
+    for (int i = 0; i < values.length; i++) {
+      if (Math.abs(values[i]) < PARAMETER_LIMIT) {
+        measurementSums[i] += Math.round(values[i] * PARAMETER_SCALE);
+        measurementCounts[i]++;
+      }
+    }
+  }
+
+  /** Per cell, the mean of the clients' measurements; NaN where none gave one; null if none. */
+  public double[] measurementMeans() {
+    if (measurementSums == null) {
+      return null;
+    }
+    double[] means = new double[measurementSums.length];
+    for (int i = 0; i < means.length; i++) {
+      means[i] = measurementCounts[i] == 0 ? Double.NaN
+          : measurementSums[i] / PARAMETER_SCALE / measurementCounts[i];
+    }
+    return means;
+  }
+
   /** Records a client that could not train (for example corrupt data) without adding it. */
   public void skip() {
     skippedClients++;
@@ -82,6 +120,17 @@ public final class WeightedParameterSum implements Serializable {
     }
     for (int g = 0; g < groupWeights.length; g++) {
       groupWeights[g] += other.groupWeights[g];
+    }
+    if (other.measurementSums != null) {
+      if (measurementSums == null) {
+        measurementSums = other.measurementSums.clone();
+        measurementCounts = other.measurementCounts.clone();
+      } else {
+        for (int i = 0; i < measurementSums.length; i++) {
+          measurementSums[i] += other.measurementSums[i];
+          measurementCounts[i] += other.measurementCounts[i];
+        }
+      }
     }
     lossSum += other.lossSum;
     examples += other.examples;
@@ -120,7 +169,8 @@ public final class WeightedParameterSum implements Serializable {
 
   /** The size of this object's payload when shipped, for reporting bytes moved per round. */
   public long payloadBytes() {
-    return 8L * (parameterSums.length + groupWeights.length) + 24;
+    int measurements = measurementSums == null ? 0 : measurementSums.length;
+    return 8L * (parameterSums.length + groupWeights.length) + 12L * measurements + 24;
   }
 
   private static boolean isUsable(ParameterLayout layout, float[] parameters, double[] weights) {

@@ -114,6 +114,75 @@ public final class DenseLocalTrainer implements LocalTraining {
   /** One optimiser step on rows {@code order[from..to)}; returns the mini-batch loss. */
   private double step(ClientShard shard, int[] order, int from, int to, long iteration) {
     int batch = to - from;
+    forwardBackbone(shard, order, from, batch);
+    double loss = 0;
+    for (int t = 0; t < tasks.size(); t++) {
+      loss += headForwardBackward(t, shard, order, from, batch, tasks.get(t).lossWeight());
+    }
+    backwardBackbone(batch);
+    apply(batch, iteration);
+    return loss;
+  }
+
+  @Override
+  public TaskAffinity.Probe probe(ClientShard shard, int[] rows) {
+    int batch = rows.length;
+    if (batch > spec.batchSize()) {
+      throw new IllegalArgumentException("a probe of " + batch + " rows; this engine holds "
+          + "batches of up to " + spec.batchSize());
+    }
+    return new TaskAffinity.Probe() {
+      @Override
+      public double[] losses(float[] at) {
+        load(at);
+        forwardBackbone(shard, rows, 0, batch);
+        double[] losses = new double[tasks.size()];
+        for (int t = 0; t < tasks.size(); t++) {
+          int labelled = labelledRows(shard.labels(t), rows);
+          losses[t] = labelled == 0 ? Double.NaN
+              : headForwardBackward(t, shard, rows, 0, batch, 1) * batch / labelled;
+        }
+        return losses;
+      }
+
+      @Override
+      public float[] gradient(float[] at, int task) {
+        load(at);
+        forwardBackbone(shard, rows, 0, batch);
+        headForwardBackward(task, shard, rows, 0, batch, 1);
+        backwardBackbone(batch);
+        float[] result = new float[at.length];
+        storeGradients(result);
+        float scale = 1f / labelledRows(shard.labels(task), rows);
+        for (int i = 0; i < result.length; i++) {
+          result[i] *= scale;
+        }
+        return result;
+      }
+    };
+  }
+
+  private void load(float[] at) {
+    if (parameters == null || parameters.length != at.length) {
+      reset(at);
+    } else {
+      System.arraycopy(at, 0, parameters, 0, at.length);
+      loadLayers();
+    }
+  }
+
+  private static int labelledRows(float[] labels, int[] rows) {
+    int labelled = 0;
+    for (int row : rows) {
+      if (!Float.isNaN(labels[row])) {
+        labelled++;
+      }
+    }
+    return labelled;
+  }
+
+  /** Rows {@code order[from..from + batch)} through the backbone; clears the backbone delta. */
+  private void forwardBackbone(ClientShard shard, int[] order, int from, int batch) {
     int featureSize = shard.featureSize();
     float[][] input = backboneActivations[0];
     for (int r = 0; r < batch; r++) {
@@ -123,17 +192,14 @@ public final class DenseLocalTrainer implements LocalTraining {
     for (int l = 0; l < backbone.length; l++) {
       forward(backbone[l], backboneActivations[l], backboneActivations[l + 1], batch, true);
     }
-    float[][] shared = backboneActivations[backbone.length];
     int sharedWidth = backbone[backbone.length - 1].outputs;
-
     for (int r = 0; r < batch; r++) {
       java.util.Arrays.fill(backboneDelta[r], 0, sharedWidth, 0f);
     }
-    double loss = 0;
-    for (int t = 0; t < tasks.size(); t++) {
-      loss += headForwardBackward(t, shard, order, from, batch, shared, sharedWidth);
-    }
+  }
 
+  /** Back-propagates the heads' summed delta through the backbone, adding to its gradient. */
+  private void backwardBackbone(int batch) {
     float[][] upstream = backboneDelta;
     for (int l = backbone.length - 1; l >= 0; l--) {
       Layer layer = backbone[l];
@@ -147,14 +213,17 @@ public final class DenseLocalTrainer implements LocalTraining {
         upstream = delta;
       }
     }
-
-    apply(batch, iteration);
-    return loss;
   }
 
-  /** Forward and backward through task {@code t}'s head; adds into the backbone's delta. */
+  /**
+   * Forward and backward through task {@code t}'s head, its loss weighted by {@code weight};
+   * adds into the backbone's delta and returns the weighted loss summed over the batch's
+   * labelled rows, divided by the batch size.
+   */
   private double headForwardBackward(int t, ClientShard shard, int[] order, int from, int batch,
-      float[][] shared, int sharedWidth) {
+      double weight) {
+    float[][] shared = backboneActivations[backbone.length];
+    int sharedWidth = backbone[backbone.length - 1].outputs;
     TaskSpec task = tasks.get(t);
     boolean classification = task.type() == TaskType.CLASSIFICATION;
     Layer[] head = heads[t];
@@ -168,7 +237,6 @@ public final class DenseLocalTrainer implements LocalTraining {
     int width = head[head.length - 1].outputs;
     float[][] out = activations[head.length - 1];
     float[] labels = shard.labels(t);
-    double weight = task.lossWeight();
     double loss = 0;
     for (int r = 0; r < batch; r++) {
       float label = labels[order[from + r]];
@@ -269,14 +337,7 @@ public final class DenseLocalTrainer implements LocalTraining {
 
   /** Averages the gradient over the mini-batch and takes the optimiser step. */
   private void apply(int batch, long iteration) {
-    for (Layer layer : backbone) {
-      layer.storeGradient(gradient);
-    }
-    for (Layer[] head : heads) {
-      for (Layer layer : head) {
-        layer.storeGradient(gradient);
-      }
-    }
+    storeGradients(gradient);
     float[] p = parameters;
     float scale = 1f / batch;
     if (!adam) {
@@ -299,6 +360,18 @@ public final class DenseLocalTrainer implements LocalTraining {
       }
     }
     loadLayers();
+  }
+
+  /** Copies every layer's gradient into its place in {@code target}. */
+  private void storeGradients(float[] target) {
+    for (Layer layer : backbone) {
+      layer.storeGradient(target);
+    }
+    for (Layer[] head : heads) {
+      for (Layer layer : head) {
+        layer.storeGradient(target);
+      }
+    }
   }
 
   private static void softmax(float[] values, int width) {

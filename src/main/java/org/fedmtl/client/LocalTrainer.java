@@ -4,6 +4,7 @@ import java.util.List;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fedmtl.data.ClientShard;
 import org.fedmtl.tasks.TaskSpec;
+import org.fedmtl.tasks.TaskType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -18,6 +19,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * so a client trains exactly as on a freshly built network. Not thread-safe.
  */
 public final class LocalTrainer implements LocalTraining {
+  /** Probabilities are floored before their log, as in the dense engine. */
+  private static final double LOG_FLOOR = 1e-10;
+
   private final ComputationGraph network;
   private final List<TaskSpec> tasks;
   private final LocalTrainingSpec spec;
@@ -36,6 +40,78 @@ public final class LocalTrainer implements LocalTraining {
       network.fit(batch.getFeatures(), batch.getLabels(), null, batch.getLabelsMaskArrays());
       return network.score();
     }, () -> network.params().toFloatVector());
+  }
+
+  @Override
+  public TaskAffinity.Probe probe(ClientShard shard, int[] rows) {
+    MultiDataSet batch = MiniBatches.batch(shard, tasks, rows, 0, rows.length);
+    int[] labelled = new int[tasks.size()];
+    for (int t = 0; t < tasks.size(); t++) {
+      for (int row : rows) {
+        labelled[t] += Float.isNaN(shard.labels(t)[row]) ? 0 : 1;
+      }
+    }
+    return new TaskAffinity.Probe() {
+      @Override
+      public double[] losses(float[] at) {
+        network.params().assign(Nd4j.createFromArray(at));
+        INDArray[] outputs = network.output(false, batch.getFeatures());
+        double[] losses = new double[tasks.size()];
+        for (int t = 0; t < tasks.size(); t++) {
+          losses[t] = labelled[t] == 0 ? Double.NaN
+              : unweightedLoss(tasks.get(t), outputs[t], shard.labels(t), rows) / labelled[t];
+        }
+        return losses;
+      }
+
+      @Override
+      public float[] gradient(float[] at, int task) {
+        network.params().assign(Nd4j.createFromArray(at));
+        INDArray[] masks = new INDArray[tasks.size()];
+        for (int t = 0; t < tasks.size(); t++) {
+          masks[t] = t == task ? batch.getLabelsMaskArray(t) : Nd4j.zeros(rows.length, 1);
+        }
+        network.setInputs(batch.getFeatures());
+        network.setLabels(batch.getLabels());
+        network.setLayerMaskArrays(null, masks);
+        network.computeGradientAndScore();
+        float[] gradient = network.gradient().gradient().toFloatVector();
+        network.clearLayerMaskArrays();
+        // DL4J's gradient is of the weighted loss summed over the batch (its updater divides by
+        // the batch size); the measure wants the task's own loss averaged over its labelled rows.
+        float scale = (float) (1 / (tasks.get(task).lossWeight() * labelled[task]));
+        for (int i = 0; i < gradient.length; i++) {
+          gradient[i] *= scale;
+        }
+        return gradient;
+      }
+    };
+  }
+
+  /**
+   * A task's loss summed over the labelled rows, from the network's outputs (softmax
+   * probabilities or regression values), as the dense engine computes it.
+   */
+  private static double unweightedLoss(TaskSpec task, INDArray output, float[] labels,
+      int[] rows) {
+    float[][] values = output.toFloatMatrix();
+    int width = task.outputSize();
+    double loss = 0;
+    for (int r = 0; r < rows.length; r++) {
+      float label = labels[rows[r]];
+      if (Float.isNaN(label)) {
+        continue;
+      }
+      if (task.type() == TaskType.CLASSIFICATION) {
+        loss -= Math.log(Math.max(values[r][(int) label], LOG_FLOOR));
+      } else {
+        for (int c = 0; c < width; c++) {
+          double error = values[r][c] - label;
+          loss += error * error / width;
+        }
+      }
+    }
+    return loss;
   }
 
   private void reset(float[] globalParameters) {

@@ -11,4 +11,10 @@ public interface LocalTraining {
    * @param streamSeed seed of this client's stream for this round (shuffling)
    */
   LocalResult train(ClientShard shard, float[] globalParameters, long streamSeed);
+
+  /**
+   * What {@link TaskAffinity} measures with, on rows {@code rows} of {@code shard}. Uses this
+   * engine's buffers: call it between, not during, trainings.
+   */
+  TaskAffinity.Probe probe(ClientShard shard, int[] rows);
 }

@@ -113,7 +113,8 @@ public final class FederatedRounds<M extends Serializable> {
           statistics.longestTaskSeconds(), spark.defaultParallelism(),
           (end - aggregationStart) / 1e9, 0, statistics.steps(), sum.examples());
       RoundResult result = new RoundResult(round, sampled.length, sum.clients(),
-          sum.skippedClients(), sum.meanLoss(), Map.of(), (end - start) / 1e9, bytesMoved,
+          sum.skippedClients(), sum.meanLoss(), Map.of(), sum.measurementMeans(),
+          (end - start) / 1e9, bytesMoved,
           statistics.executors(), timings);
       pending = new Pending(result, global,
           round % spec.evaluateEvery() == 0 || round == spec.rounds());
@@ -142,7 +143,8 @@ public final class FederatedRounds<M extends Serializable> {
           t.clientSeconds(), t.longestTaskSeconds(), t.slots(), t.aggregationSeconds(),
           evaluationSeconds, t.steps(), t.examples());
       return new RoundResult(result.round(), result.sampledClients(), result.trainedClients(),
-          result.skippedClients(), result.trainLoss(), metrics, result.seconds(),
+          result.skippedClients(), result.trainLoss(), metrics, result.clientMeasurements(),
+          result.seconds(),
           result.bytesMoved(), result.executors(), timings);
     }
   }

@@ -12,13 +12,16 @@ import java.util.Map;
  * @param skippedClients sampled clients left out (failed training or a non-finite update)
  * @param trainLoss example-weighted mean local training loss
  * @param metrics test metrics of the new global model, empty when this round was not evaluated
+ * @param clientMeasurements per cell, the mean over the trained clients of what they measured
+ *     (task affinity), NaN where none did; null when nothing was measured this round
  * @param seconds wall time of the round, evaluation included
  * @param bytesMoved bytes of the broadcast global model plus the partial sums sent back
  * @param executors ids of the Spark executors that trained this round's clients, sorted
  * @param timings where the round's time went
  */
 public record RoundResult(int round, int sampledClients, int trainedClients, int skippedClients,
-    double trainLoss, Map<String, Double> metrics, double seconds, long bytesMoved,
+    double trainLoss, Map<String, Double> metrics, double[] clientMeasurements, double seconds,
+    long bytesMoved,
     List<String> executors, Timings timings) {
 
   /**

@@ -260,7 +260,9 @@ public final class ConfigLoader {
     FederationSpec federation = new FederationSpec(seed, rounds, clientsPerRound, evaluateEvery,
         minClients);
     return new ExperimentConfig(name, federation, local, aggregator, model, tasks, data,
-        generator, synthetic, multiMnist, keys.integer("checkpoint.every", 0, 10_000_000),
+        generator, synthetic, multiMnist,
+        keys.integer("analysis.task-affinity-every", 0, 10_000_000),
+        keys.integer("checkpoint.every", 0, 10_000_000),
         keys.string("output.dir"), config, source);
   }
 

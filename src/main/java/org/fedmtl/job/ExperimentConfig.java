@@ -8,6 +8,7 @@ import org.fedmtl.data.MultiMnist;
 import org.fedmtl.data.SyntheticData;
 import org.fedmtl.federation.FederationSpec;
 import org.fedmtl.model.ModelSpec;
+import org.fedmtl.tasks.TaskEvaluation;
 import org.fedmtl.tasks.TaskSpec;
 
 /**
@@ -23,6 +24,7 @@ import org.fedmtl.tasks.TaskSpec;
  * @param generator {@code none}, {@code synthetic} or {@code multimnist}
  * @param synthetic settings of the synthetic generator
  * @param multiMnist settings of the MultiMNIST generator
+ * @param taskAffinityEvery rounds between measurements of task affinity, 0 for none
  * @param checkpointEvery rounds between checkpoints, 0 for none
  * @param outputDir the run folder, or empty for an automatic one
  * @param resolved the fully resolved configuration, as written to config.conf
@@ -30,11 +32,32 @@ import org.fedmtl.tasks.TaskSpec;
  */
 public record ExperimentConfig(String name, FederationSpec federation, LocalTrainingSpec local,
     String aggregator, ModelSpec model, List<TaskSpec> tasks, DataSpec data, String generator,
-    SyntheticData.Spec synthetic, MultiMnist.Spec multiMnist, int checkpointEvery,
+    SyntheticData.Spec synthetic, MultiMnist.Spec multiMnist, int taskAffinityEvery,
+    int checkpointEvery,
     String outputDir, Config resolved,
     String source) {
 
   public long seed() {
     return federation.seed();
+  }
+
+  /** The history columns of the tasks' test metrics, then of task affinity when measured. */
+  public List<String> historyColumns() {
+    List<String> columns = new java.util.ArrayList<>(TaskEvaluation.metricNames(tasks));
+    if (taskAffinityEvery > 0) {
+      columns.addAll(affinityColumns());
+    }
+    return columns;
+  }
+
+  /** {@code affinity:<i>-><j>} for every ordered pair of tasks, row-major. */
+  public List<String> affinityColumns() {
+    List<String> columns = new java.util.ArrayList<>();
+    for (TaskSpec from : tasks) {
+      for (TaskSpec to : tasks) {
+        columns.add("affinity:" + from.name() + "->" + to.name());
+      }
+    }
+    return columns;
   }
 }

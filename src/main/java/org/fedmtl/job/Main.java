@@ -109,8 +109,7 @@ public final class Main implements Callable<Integer> {
       }
       ExperimentConfig config = ConfigLoader.load(recorded,
           List.of("output.dir=\"" + runFolder.getPath().replace("\"", "\\\"") + "\""));
-      RunDirectory run = RunDirectory.resume(runFolder.toPath(),
-          org.fedmtl.tasks.TaskEvaluation.metricNames(config.tasks()));
+      RunDirectory run = RunDirectory.resume(runFolder.toPath(), config.historyColumns());
       SparkSession spark = startSpark(config, master != null ? master : parent.master);
       try {
         new TrainingJob(spark, config).resume(run);

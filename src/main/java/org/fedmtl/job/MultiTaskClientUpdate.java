@@ -4,11 +4,12 @@ import java.util.List;
 import org.fedmtl.Seeds;
 import org.fedmtl.aggregation.GroupWeights;
 import org.fedmtl.aggregation.ParameterLayout;
-import org.fedmtl.client.LocalResult;
 import org.fedmtl.client.DenseLocalTrainer;
+import org.fedmtl.client.LocalResult;
 import org.fedmtl.client.LocalTrainer;
 import org.fedmtl.client.LocalTraining;
 import org.fedmtl.client.LocalTrainingSpec;
+import org.fedmtl.client.TaskAffinity;
 import org.fedmtl.federation.ClientUpdateFunction;
 import org.fedmtl.model.DenseTopology;
 import org.fedmtl.model.ModelSpec;
@@ -31,11 +32,14 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
   private final LocalTrainingSpec local;
   private final ParameterLayout layout;
   private final long seed;
+  /** Rounds between measurements of task affinity; 0 for none. */
+  private final int taskAffinityEvery;
   /** For the dense engine, computed once on the driver: executors then build no DL4J network. */
   private final DenseTopology topology;
 
   MultiTaskClientUpdate(ModelSpec model, List<TaskSpec> tasks, LocalTrainingSpec local,
-      ParameterLayout layout, long seed) {
+      ParameterLayout layout, long seed, int taskAffinityEvery) {
+    this.taskAffinityEvery = taskAffinityEvery;
     this.model = model;
     this.tasks = List.copyOf(tasks);
     this.local = local;
@@ -51,10 +55,19 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
         ? new DenseLocalTrainer(topology, tasks, local, model.optimizer(), model.learningRate())
         : new LocalTrainer(MultiTaskNetwork.create(model, tasks, seed), tasks, local);
     List<String> taskNames = tasks.stream().map(TaskSpec::name).toList();
+    ParameterLayout.Group shared = layout.groups().stream()
+        .filter(g -> g.name().equals(MultiTaskNetwork.BACKBONE_GROUP)).findFirst().orElseThrow();
     return (client, global, round, sum) -> {
       long stream = Seeds.derive(seed, "local-training", round, Seeds.hash(client.clientId()));
       LocalResult result;
+      double[] affinity = null;
       try {
+        if (taskAffinityEvery > 0 && round % taskAffinityEvery == 0) {
+          int[] rows = TaskAffinity.batchRows(client, local.batchSize(), Seeds.derive(seed,
+              "task-affinity", round, Seeds.hash(client.clientId())));
+          affinity = TaskAffinity.measure(trainer.probe(client, rows), global, shared.starts(),
+              shared.ends(), model.learningRate(), tasks);
+        }
         result = trainer.train(client, global, stream);
       } catch (RuntimeException e) {
         LOG.warn("round {}: client {} skipped, its local training failed: {}", round,
@@ -68,6 +81,8 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
           result.lossExamples())) {
         LOG.warn("round {}: client {} skipped, its update is not finite", round,
             client.clientId());
+      } else if (affinity != null) {
+        sum.addMeasurements(affinity);
       }
       return result.steps();
     };

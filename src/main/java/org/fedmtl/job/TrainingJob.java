@@ -81,8 +81,7 @@ public final class TrainingJob {
 
   /** Creates the run folder; call before starting Spark so a bad folder fails fast. */
   public static RunDirectory prepare(ExperimentConfig config) {
-    return RunDirectory.create(runFolder(config), "output.dir",
-        TaskEvaluation.metricNames(config.tasks()));
+    return RunDirectory.create(runFolder(config), "output.dir", config.historyColumns());
   }
 
   /** Runs the experiment into {@code run} from its first round. */
@@ -124,6 +123,14 @@ public final class TrainingJob {
     long initSeed = Seeds.derive(config.seed(), "initial-model");
     CompletableFuture<ComputationGraph> initialNetwork = inBackground("fedmtl-model",
         () -> MultiTaskNetwork.create(config.model(), tasks, initSeed));
+    inBackground("fedmtl-report-warm-up", () -> {
+      try {
+        RunReport.warmUp();
+      } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
+        // The report itself will say what is wrong, or do without the warm-up.
+      }
+      return null;
+    });
     generateMissingData();
     ClientDataLoader loader = new ClientDataLoader(spark, config.data(), tasks);
     ClientData clients = loader.loadTraining();
@@ -175,7 +182,7 @@ public final class TrainingJob {
     FederatedRounds<TaskEvaluation> rounds = new FederatedRounds<>(
         JavaSparkContext.fromSparkContext(spark.sparkContext()), clients, test, layout,
         new FedAvg(), new MultiTaskClientUpdate(config.model(), tasks, config.local(), layout,
-            config.seed()),
+            config.seed(), config.taskAffinityEvery()),
         new MultiTaskEvaluation(config.model(), tasks, config.local()), config.federation());
     RunTotals totals = RunTotals.of(run.readHistory(), TaskEvaluation.metricNames(tasks),
         this::higherIsBetter);
@@ -183,7 +190,7 @@ public final class TrainingJob {
     int firstRound = resumeFrom.map(c -> c.round() + 1).orElse(1);
     float[] finalParameters = rounds.run(initial, firstRound, (result, global) -> {
       run.appendHistory(result.round(), result.trainedClients(), result.seconds(),
-          result.trainLoss(), result.metrics(), result.bytesMoved());
+          result.trainLoss(), historyValues(result), result.bytesMoved());
       totals.add(result);
       logRound(result, totals.roundSeconds() / totals.rounds());
       int every = config.checkpointEvery();
@@ -203,11 +210,54 @@ public final class TrainingJob {
     writeModel(run, network);
     double wallSeconds = (System.nanoTime() - start) / 1e9;
     Map<String, Object> summary = summary(totals, wallSeconds, clients, layout);
+    if (config.taskAffinityEvery() > 0) {
+      summary.put("task_affinity", meanAffinity(run.readHistory()));
+    }
     run.writeSummary(summary);
     writeReport(run);
     LOG.info("finished {} rounds in {} s; results in {}", config.federation().rounds(),
         String.format("%.1f", wallSeconds), run.folder());
     return summary;
+  }
+
+  /**
+   * Per source task, per target task: the mean over the measured rounds of the round's task
+   * affinity; null for a pair never measured.
+   */
+  private Map<String, Map<String, Double>> meanAffinity(List<Map<String, String>> history) {
+    Map<String, Map<String, Double>> affinity = new LinkedHashMap<>();
+    List<String> columns = config.affinityColumns();
+    int tasks = config.tasks().size();
+    for (int c = 0; c < columns.size(); c++) {
+      double sum = 0;
+      int rounds = 0;
+      for (Map<String, String> row : history) {
+        String cell = row.getOrDefault(columns.get(c), "");
+        if (!cell.isEmpty()) {
+          sum += Double.parseDouble(cell);
+          rounds++;
+        }
+      }
+      affinity.computeIfAbsent(config.tasks().get(c / tasks).name(), t -> new LinkedHashMap<>())
+          .put(config.tasks().get(c % tasks).name(), rounds == 0 ? null : sum / rounds);
+    }
+    return affinity;
+  }
+
+  /** A round's test metrics and, when measured, its task affinity, by history column. */
+  private Map<String, Double> historyValues(RoundResult result) {
+    double[] affinity = result.clientMeasurements();
+    if (affinity == null) {
+      return result.metrics();
+    }
+    Map<String, Double> values = new LinkedHashMap<>(result.metrics());
+    List<String> columns = config.affinityColumns();
+    for (int c = 0; c < columns.size(); c++) {
+      if (!Double.isNaN(affinity[c])) {
+        values.put(columns.get(c), affinity[c]);
+      }
+    }
+    return values;
   }
 
   /** Runs {@code work} on a daemon thread of its own. */

@@ -175,6 +175,12 @@ public final class RunDirectory {
       }
       return;
     }
+    String header = new String(content, StandardCharsets.UTF_8).lines().findFirst().orElse("");
+    String expected = String.join(",", historyColumns());
+    if (!header.equals(expected)) {
+      throw new InvalidInputException("resume: the checkpoint's history.csv has the columns "
+          + header + ", but the run's configuration gives " + expected);
+    }
     writeAtomically(HISTORY, content);
   }
 

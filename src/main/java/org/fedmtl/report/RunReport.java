@@ -36,12 +36,14 @@ import org.jfree.data.xy.XYSeriesCollection;
 /**
  * A run's {@code report.html}: one self-contained page (charts embedded as PNG images) with the
  * run's settings, the final and best value of every task metric, the training loss and each
- * task's metrics over the rounds, the clients whose updates each round used, and how often each
- * client was sampled. Built from the run folder's {@code history.csv} and {@code summary.json}
- * alone, so it can be rebuilt for any run folder.
+ * task's metrics over the rounds, task affinity (when measured), the clients whose updates each
+ * round used, and how often each client was sampled. Built from the run folder's
+ * {@code history.csv} and {@code summary.json} alone, so it can be rebuilt for any run folder.
  */
 public final class RunReport {
   public static final String FILE = "report.html";
+  /** History columns of task affinity are named {@code affinity:<from>-><to>}. */
+  static final String AFFINITY_PREFIX = "affinity:";
 
   /** Chart size on the page, in CSS pixels; drawn at twice that for sharp high-DPI display. */
   private static final int WIDTH = 640;
@@ -57,6 +59,19 @@ public final class RunReport {
   }
 
   private RunReport() {}
+
+  /**
+   * Draws and encodes a small chart, so that the fonts, Java2D and the PNG encoder are loaded
+   * (most of the first report's cost) while the caller does other work.
+   */
+  public static void warmUp() {
+    XYSeries series = new XYSeries("warm-up");
+    series.add(1, 1);
+    series.add(2, 2);
+    Chart chart = new Chart(ChartFactory.createXYLineChart("warm-up", "round", "",
+        new XYSeriesCollection(series), PlotOrientation.VERTICAL, true, false, false), "");
+    chart.imageTag();
+  }
 
   /**
    * Writes {@code report.html} into the run folder {@code folder}, replacing an earlier one
@@ -184,6 +199,7 @@ public final class RunReport {
       page.append("<h2>Task ").append(escape(task.getKey())).append("</h2>\n");
       appendChart(page, "task " + task.getKey() + " on the test data", "", lines, false);
     }
+    appendAffinity(page, history);
     page.append("<h2>Participation</h2>\n<p class=\"note\">Clients whose update each round "
         + "used (sampled clients less those skipped).</p>\n");
     appendChart(page, "clients per round", "clients",
@@ -274,6 +290,70 @@ public final class RunReport {
       }
     });
     page.append("</table>\n");
+  }
+
+  /**
+   * Task affinity: the mean over the measured rounds of each ordered pair as a table, shaded by
+   * sign and size, and the pairs of different tasks over the rounds.
+   */
+  private static void appendAffinity(Page page, History history) {
+    List<String> tasks = new ArrayList<>();
+    Map<String, Double> means = new LinkedHashMap<>();
+    Map<String, List<double[]>> crossPairs = new LinkedHashMap<>();
+    for (String column : history.columns()) {
+      if (!column.startsWith(AFFINITY_PREFIX) || !column.contains("->")) {
+        continue;
+      }
+      String[] pair = column.substring(AFFINITY_PREFIX.length()).split("->", 2);
+      if (!tasks.contains(pair[0])) {
+        tasks.add(pair[0]);
+      }
+      List<double[]> values = history.series().get(column);
+      means.put(column, values.stream().mapToDouble(v -> v[1]).average().orElse(Double.NaN));
+      if (!pair[0].equals(pair[1])) {
+        crossPairs.put(pair[0] + " \u2192 " + pair[1], values);
+      }
+    }
+    if (means.isEmpty()) {
+      return;
+    }
+    double scale = 0;
+    for (double mean : means.values()) {
+      scale = Double.isNaN(mean) ? scale : Math.max(scale, Math.abs(mean));
+    }
+    page.append("<h2>Task affinity</h2>\n<p class=\"note\">How a step of the shared layers on "
+        + "the row's task changes the column's task's loss (Fifty et al., NeurIPS 2021): "
+        + "1 - loss after / loss before, measured by the sampled clients at the global model; "
+        + "positive (green): the row's task helps the column's, negative (red): it hurts it. "
+        + "Mean over the measured rounds.</p>\n<table>\n<tr><th>from \\ to</th>");
+    for (String to : tasks) {
+      page.append("<th>").append(escape(to)).append("</th>");
+    }
+    page.append("</tr>\n");
+    for (String from : tasks) {
+      page.append("<tr><td>").append(escape(from)).append("</td>");
+      for (String to : tasks) {
+        double mean = means.getOrDefault(AFFINITY_PREFIX + from + "->" + to, Double.NaN);
+        page.append("<td style=\"background:").append(shade(mean, scale)).append("\">")
+            .append(Double.isNaN(mean) ? "" : String.format(Locale.ROOT, "%.3g", mean))
+            .append("</td>");
+      }
+      page.append("</tr>\n");
+    }
+    page.append("</table>\n");
+    if (!crossPairs.isEmpty()) {
+      appendChart(page, "affinity between tasks", "affinity", crossPairs, false);
+    }
+  }
+
+  /** Green for positive, red for negative, the stronger the larger |value| is against scale. */
+  static String shade(double value, double scale) {
+    if (Double.isNaN(value) || scale == 0) {
+      return "#ffffff";
+    }
+    int fade = (int) Math.round(255 - 140 * Math.min(1, Math.abs(value) / scale));
+    return value >= 0 ? String.format("#%02xff%02x", fade, fade)
+        : String.format("#ff%02x%02x", fade, fade);
   }
 
   private static void appendParticipation(Page page, Map<String, Object> summary) {

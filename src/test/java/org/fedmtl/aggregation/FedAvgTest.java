@@ -3,6 +3,7 @@ package org.fedmtl.aggregation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
@@ -92,6 +93,30 @@ class FedAvgTest {
     float[] shuffledInSeven = aggregateInPartitions(layout, updates, weights, shuffled, 7);
 
     assertArrayEquals(inOrder, shuffledInSeven);
+  }
+
+  @Test
+  void measurementsAreAveragedOverTheClientsThatGaveThemInAnyOrder() {
+    double[][] clients = {{0.5, Double.NaN, -0.25}, {0.1, 0.2, Double.POSITIVE_INFINITY},
+        {0.3, 0.4, 0.75}};
+    WeightedParameterSum forward = new WeightedParameterSum(LAYOUT);
+    for (double[] values : clients) {
+      forward.addMeasurements(values);
+    }
+    WeightedParameterSum last = new WeightedParameterSum(LAYOUT);
+    last.addMeasurements(clients[2]);
+    WeightedParameterSum firstTwo = new WeightedParameterSum(LAYOUT);
+    firstTwo.addMeasurements(clients[1]);
+    firstTwo.addMeasurements(clients[0]);
+    WeightedParameterSum merged = new WeightedParameterSum(LAYOUT).merge(last).merge(firstTwo);
+
+    double[] means = forward.measurementMeans();
+    assertEquals(0.3, means[0], 1e-9);
+    assertEquals(0.3, means[1], 1e-9, "NaN is not measured");
+    assertEquals(0.25, means[2], 1e-9, "infinity is left out");
+    assertArrayEquals(means, merged.measurementMeans(), 0.0, "bit-identical in any order");
+    assertNull(new WeightedParameterSum(LAYOUT).measurementMeans());
+    assertThrows(IllegalArgumentException.class, () -> forward.addMeasurements(new double[2]));
   }
 
   @Test

@@ -111,7 +111,7 @@ class FaultToleranceTest {
 
   private static ClientUpdateFunction update() {
     return new MultiTaskClientUpdate(config.model(), config.tasks(), config.local(), layout,
-        config.seed());
+        config.seed(), config.taskAffinityEvery());
   }
 
   private static FederatedRounds<TaskEvaluation> rounds(ClientUpdateFunction update,

@@ -54,7 +54,8 @@ class FederatedTrainingTest {
     }
     List<String> history = Files.readAllLines(run.resolve(RunDirectory.HISTORY));
     assertEquals("round,clients,seconds,train_loss,task1.accuracy,task1.f1,task2.accuracy,"
-        + "task2.f1,bytes_moved", history.get(0));
+        + "task2.f1,affinity:task1->task1,affinity:task1->task2,affinity:task2->task1,"
+        + "affinity:task2->task2,bytes_moved", history.get(0));
     assertEquals(5, history.size());
     assertTrue(history.get(4).startsWith("4,4,"));
     ExperimentConfig reloaded = ConfigLoader.load(run.resolve(RunDirectory.CONFIG).toFile(),
@@ -100,6 +101,32 @@ class FederatedTrainingTest {
   }
 
   @Test
+  void taskAffinityIsMeasuredEveryRoundAndSummarised() throws Exception {
+    List<String> lines = Files.readAllLines(root.resolve("run1/history.csv"));
+    List<String> header = List.of(lines.get(0).split(","));
+    List<Map<String, String>> rows = new java.util.ArrayList<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] cells = line.split(",", -1);
+      Map<String, String> row = new java.util.HashMap<>();
+      for (int c = 0; c < cells.length; c++) {
+        row.put(header.get(c), cells[c]);
+      }
+      rows.add(row);
+    }
+    for (Map<String, String> row : rows) {
+      // A step on a task's own loss lowers it: its self-affinity is positive.
+      assertTrue(Double.parseDouble(row.get("affinity:task1->task1")) > 0, row.toString());
+      assertTrue(Double.parseDouble(row.get("affinity:task2->task2")) > 0, row.toString());
+      assertTrue(Double.isFinite(Double.parseDouble(row.get("affinity:task1->task2"))));
+    }
+    JsonNode affinity = new ObjectMapper().readTree(root.resolve("run1/summary.json").toFile())
+        .get("task_affinity");
+    double mean = rows.stream().mapToDouble(r -> Double.parseDouble(
+        r.get("affinity:task2->task1"))).average().orElseThrow();
+    assertEquals(mean, affinity.at("/task2/task1").asDouble(), 1e-12);
+  }
+
+  @Test
   void participationCountsEverySampledClientOnce() throws Exception {
     // 4 rounds of 4 of the 8 clients: 16 samples over the 8 clients.
     JsonNode rows = new ObjectMapper().readTree(root.resolve("run1/summary.json").toFile())
@@ -141,8 +168,11 @@ class FederatedTrainingTest {
     assertEquals(4, Files.readAllLines(root.resolve("stopped/history.csv")).size(),
         "rounds 1-3 were recorded before the stop");
 
+    assertThrows(InvalidInputException.class, () -> new TrainingJob(spark, config).resume(
+        RunDirectory.resume(root.resolve("stopped"), TaskEvaluation.metricNames(config.tasks()))),
+        "a history without the affinity columns the configuration asks for is refused");
     new TrainingJob(spark, config).resume(RunDirectory.resume(root.resolve("stopped"),
-        TaskEvaluation.metricNames(config.tasks())));
+        config.historyColumns()));
 
     assertEquals(SparkTests.metricColumns(root.resolve("run1/history.csv")),
         SparkTests.metricColumns(root.resolve("stopped/history.csv")));

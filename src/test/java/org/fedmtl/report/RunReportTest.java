@@ -31,6 +31,11 @@ class RunReportTest {
       3,2,0.1,1.2,,,,,100
       4,3,0.1,1.0,0.70,0.65,2.0,1.5,100
       """;
+  private static final String HISTORY_WITH_AFFINITY = """
+      round,clients,train_loss,a.accuracy,affinity:a->a,affinity:a->b,affinity:b->a,affinity:b->b
+      1,3,2.0,0.5,0.02,0.004,-0.001,0.01
+      2,3,1.5,0.6,0.04,0.002,-0.003,
+      """;
   private static final String SUMMARY = """
       {"name": "prices <&> digits", "rounds": 4, "clients": 5, "clients_per_round": 3,
        "seed": 7, "wall_seconds": 1.25,
@@ -70,6 +75,20 @@ class RunReportTest {
         + "<td>0.7000</td><td>4</td></tr>"), html);
     assertTrue(html.contains("<tr><td>wall seconds</td><td>1.250</td></tr>"), html);
     assertTrue(html.contains("<tr><td>versions</td><td>fedmtl 1.0, java 17</td></tr>"), html);
+  }
+
+  @Test
+  void taskAffinityIsATableOfMeansAndAChartOfTheCrossPairs() throws Exception {
+    Files.writeString(run.resolve(RunDirectory.HISTORY), HISTORY_WITH_AFFINITY);
+    String html = Files.readString(RunReport.write(run));
+    assertTrue(html.contains("<tr><th>from \\ to</th><th>a</th><th>b</th></tr>"), html);
+    assertTrue(html.contains("<tr><td>a</td><td style=\"background:#73ff73\">0.0300</td>"
+        + "<td style=\"background:#f1fff1\">0.00300</td></tr>"), html);
+    assertTrue(html.contains("<tr><td>b</td><td style=\"background:#fff6f6\">-0.00200</td>"
+        + "<td style=\"background:#d0ffd0\">0.0100</td></tr>"), "b -> b has one round\n" + html);
+    assertEquals(List.of("training loss", "task a on the test data", "affinity between tasks",
+        "clients per round"), images(html).stream().map(i -> i[0]).toList());
+    assertEquals("#ffffff", RunReport.shade(Double.NaN, 1));
   }
 
   @Test
