@@ -258,19 +258,34 @@ public final class ClientDataLoader {
   }
 
   /**
-   * CSV with the types of its columns inferred, except the client column, which is read as
-   * text: inferred as a number, ids such as "01" and "1" would become one client.
+   * CSV with the types of its columns inferred, except two cases where inference would get the
+   * data wrong: the client column is read as text (inferred as a number, ids such as "01" and
+   * "1" would become one client), and a feature or label column whose cells are all empty is read
+   * as numbers (inference calls it text; for a label it means no row has one).
    */
   private Dataset<Row> readCsv(String path, boolean clients) {
     Dataset<Row> inferred = spark.read().option("header", "true").option("inferSchema", "true")
         .csv(path);
-    if (!clients || !Arrays.asList(inferred.columns()).contains(spec.clientColumn())) {
+    List<String> numeric = new ArrayList<>(spec.featureColumns());
+    tasks.forEach(task -> numeric.add(task.labelColumn()));
+    List<String> empty = new ArrayList<>();
+    for (StructField field : inferred.schema().fields()) {
+      if (numeric.contains(field.name()) && field.dataType().equals(DataTypes.StringType)
+          && inferred.filter(col(quoted(field.name())).isNotNull()).isEmpty()) {
+        empty.add(field.name());
+      }
+    }
+    boolean clientAsText = clients
+        && Arrays.asList(inferred.columns()).contains(spec.clientColumn());
+    if (!clientAsText && empty.isEmpty()) {
       return inferred;
     }
     StructType schema = new StructType(Arrays.stream(inferred.schema().fields())
-        .map(field -> field.name().equals(spec.clientColumn())
+        .map(field -> clientAsText && field.name().equals(spec.clientColumn())
             ? new StructField(field.name(), DataTypes.StringType, true, field.metadata())
-            : field)
+            : empty.contains(field.name())
+                ? new StructField(field.name(), DataTypes.DoubleType, true, field.metadata())
+                : field)
         .toArray(StructField[]::new));
     return spark.read().option("header", "true").schema(schema).csv(path);
   }
@@ -401,11 +416,25 @@ public final class ClientDataLoader {
         : new ClientShard(id, key, featureSize, sortedFeatures, sortedLabels);
   }
 
-  private static void requireColumn(Dataset<Row> raw, String column, String where, String role) {
-    if (!Arrays.asList(raw.columns()).contains(column)) {
-      throw new InvalidInputException(where + ": no column '" + column + "', " + role
-          + "; the data has " + String.join(", ", raw.columns()));
+  private void requireColumn(Dataset<Row> raw, String column, String where, String role) {
+    if (Arrays.asList(raw.columns()).contains(column)) {
+      return;
     }
+    String[] columns = raw.columns();
+    if (spec.format().equals("csv") && columns.length > 0 && columns[0].startsWith("PAR1")) {
+      throw new InvalidInputException(where + ": this is Parquet, not CSV (set data.format = "
+          + "parquet)");
+    }
+    if (columns.length == 0) {
+      throw new InvalidInputException(where + ": the data has no columns (an empty file?)");
+    }
+    List<String> shown = new ArrayList<>();
+    for (int c = 0; c < Math.min(columns.length, 20); c++) {
+      shown.add(columns[c].length() > 40 ? columns[c].substring(0, 40) + "..." : columns[c]);
+    }
+    throw new InvalidInputException(where + ": no column '" + column + "', " + role
+        + "; the data has " + String.join(", ", shown)
+        + (columns.length > 20 ? " and " + (columns.length - 20) + " more" : ""));
   }
 
   private static void requireNumeric(Dataset<Row> raw, String column, String where, String role) {

@@ -53,7 +53,8 @@ final class ExampleChecks implements Serializable {
     for (TaskSpec task : tasks) {
       String label = "column '" + task.labelColumn() + "' (task '" + task.name() + "')";
       problems.add(task.type() == TaskType.CLASSIFICATION
-          ? "rows have a label outside the classes 0.." + (task.classes() - 1) + " in " + label
+          ? "rows have a label that is not a class index (a whole number from 0 to "
+              + (task.classes() - 1) + ") in " + label
           : "rows have a NaN or infinite target (or one beyond the float range) in " + label);
     }
     this.problems = List.copyOf(problems);

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.fedmtl.TemporaryFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,7 @@ public final class CheckpointStore {
       Files.createDirectories(folder);
       byte[] content = encode(checkpoint);
       Path target = folder.resolve(fileName(checkpoint.round()));
-      Path temporary = Files.createTempFile(folder, ".round-", ".tmp");
+      Path temporary = TemporaryFiles.create(folder, "round");
       try (var channel = java.nio.channels.FileChannel.open(temporary,
           java.nio.file.StandardOpenOption.WRITE)) {
         channel.write(java.nio.ByteBuffer.wrap(content));

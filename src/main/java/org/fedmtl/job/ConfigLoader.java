@@ -250,7 +250,6 @@ public final class ConfigLoader {
         keys.oneOf("data.multimnist.split", List.of("iid", "dirichlet")),
         keys.positive("data.multimnist.dirichlet-alpha", 1e6),
         keys.longValue("data.multimnist.seed"));
-    checkGenerator(keys, generator, model, tasks, format);
 
     int minClients = keys.integer("aggregation.min-clients", 1, 100_000_000);
     if (minClients > clientsPerRound) {
@@ -326,27 +325,32 @@ public final class ConfigLoader {
     return List.copyOf(tasks);
   }
 
-  private static void checkGenerator(Keys keys, String generator, ModelSpec model,
-      List<TaskSpec> tasks, String format) {
+  /**
+   * Why {@code config.generator()} cannot make data this experiment reads (its format, label
+   * columns or input shape), or null when it can. Asked only when the data is missing and is to
+   * be generated: an experiment on existing data may use any columns.
+   */
+  static String generatorProblem(ExperimentConfig config) {
+    String generator = config.generator();
     if (generator.equals("none")) {
-      return;
+      return null;
     }
-    if (!format.equals("parquet")) {
-      throw keys.invalid("data.format", "generated data is Parquet; data.generator = "
-          + generator + " needs data.format = parquet");
+    if (!config.data().format().equals("parquet")) {
+      return "generated data is Parquet, but data.format = " + config.data().format();
     }
     List<String> labels = generator.equals("synthetic") ? List.of("y1", "y2")
         : List.of("left", "right");
-    for (TaskSpec task : tasks) {
+    for (TaskSpec task : config.tasks()) {
       if (!labels.contains(task.labelColumn())) {
-        throw keys.invalid("data.generator", generator + " data has the label columns " + labels
-            + ", but task '" + task.name() + "' reads '" + task.labelColumn() + "'");
+        return generator + " data has the label columns " + labels + ", but task '"
+            + task.name() + "' reads '" + task.labelColumn() + "'";
       }
     }
-    if (generator.equals("multimnist") && model.inputSize() != 28 * 28) {
-      throw keys.invalid("model.input-shape", "MultiMNIST images are [1, 28, 28], got "
-          + model.inputShape());
+    if (generator.equals("multimnist") && config.model().inputSize() != 28 * 28) {
+      return "MultiMNIST images are [1, 28, 28], but model.input-shape = "
+          + config.model().inputShape();
     }
+    return null;
   }
 
   private static <T> T parse(java.util.function.Supplier<T> parser) {

@@ -3,7 +3,9 @@ package org.fedmtl.job;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.fedmtl.InvalidInputException;
@@ -46,6 +48,7 @@ public final class Main implements Callable<Integer> {
   /** Runs the command line and returns its exit code. */
   public static int run(String... args) {
     CommandLine commandLine = new CommandLine(new Main());
+    useVersion(commandLine);
     commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
       InvalidInputException invalid = invalidInput(error);
       if (invalid != null) {
@@ -84,6 +87,16 @@ public final class Main implements Callable<Integer> {
       spark.stop();
     }
     return 0;
+  }
+
+  /** Gives every command's {@code --version} the versions of fedmtl and what it runs on. */
+  private static void useVersion(CommandLine command) {
+    command.getCommandSpec().versionProvider(() -> {
+      Map<String, String> versions = TrainingJob.versions();
+      return new String[] {"fedmtl " + versions.get("fedmtl") + " (Spark " + versions.get("spark")
+          + ", DL4J " + versions.get("dl4j") + ", Java " + versions.get("java") + ")"};
+    });
+    command.getSubcommands().values().forEach(Main::useVersion);
   }
 
   /** {@code fedmtl resume RUN_DIR}: continues a run that stopped, from its newest checkpoint. */
@@ -137,9 +150,18 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  /** Spark's master URLs: local modes, a standalone cluster, YARN, Kubernetes, Mesos. */
+  private static final Pattern MASTER = Pattern.compile("local(\\[(\\d+|\\*)(,\\d+)?])?"
+      + "|local-cluster\\[\\d+,\\d+,\\d+]|spark://\\S+|yarn|k8s://\\S+|mesos://\\S+");
+
   static SparkSession startSpark(ExperimentConfig config, String master) {
     SparkConf conf = new SparkConf().setAppName("fedmtl " + config.name());
     if (master != null) {
+      if (!MASTER.matcher(master.replace(" ", "")).matches()) {
+        throw new InvalidInputException("--master: '" + master + "' is not a Spark master URL; "
+            + "use local, local[N], local[*], local-cluster[N,CORES,MEMORY_MB], "
+            + "spark://HOST:PORT, yarn or k8s://HOST:PORT");
+      }
       conf.setMaster(master);
     } else if (!conf.contains("spark.master")) {
       conf.setMaster("local[*]");

@@ -163,7 +163,8 @@ public final class TrainingJob {
       Config recorded = config.resolved().withValue("output.dir",
           ConfigValueFactory.fromAnyRef(run.folder().toString()));
       run.writeText(RunDirectory.CONFIG, recorded.root().render(
-          ConfigRenderOptions.defaults().setOriginComments(false).setJson(false)));
+          ConfigRenderOptions.defaults().setOriginComments(false).setComments(false)
+              .setJson(false)));
     }
 
     ComputationGraph network = initialNetwork.join();
@@ -288,8 +289,17 @@ public final class TrainingJob {
       return 0;
     }
     if (trainExists != testExists) {
+      throw new InvalidInputException((trainExists ? "data.test: " + test
+          : "data.train: " + train) + " does not exist (data.generator = "
+          + config.generator() + " makes data only where data.train and data.test are both "
+          + "missing)");
+    }
+    String problem = ConfigLoader.generatorProblem(config);
+    if (problem != null) {
       throw new InvalidInputException("data.train (" + train + ") and data.test (" + test
-          + ") must both exist or both be missing for data.generator = " + config.generator());
+          + ") do not exist, and data.generator = " + config.generator() + " cannot make them: "
+          + problem + "; point data.train and data.test at your data, or set "
+          + "data.generator = none");
     }
     long start = System.nanoTime();
     spark.sparkContext().setJobDescription("generating " + config.generator() + " data");

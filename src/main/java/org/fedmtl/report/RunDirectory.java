@@ -17,6 +17,7 @@ import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.fedmtl.InvalidInputException;
+import org.fedmtl.TemporaryFiles;
 
 /**
  * The folder a run leaves behind: {@code history.csv} (one row per round, written as rounds
@@ -71,7 +72,7 @@ public final class RunDirectory {
     boolean created = !Files.exists(folder);
     try {
       Files.createDirectories(folder);
-      Path probe = Files.createTempFile(folder, ".write-test", ".tmp");
+      Path probe = TemporaryFiles.create(folder, "write-test");
       Files.delete(probe);
     } catch (IOException e) {
       throw new InvalidInputException(key + ": cannot write to " + folder + " ("
@@ -243,7 +244,7 @@ public final class RunDirectory {
   /** A temporary file in the run folder, for writers that need a path. */
   public Path temporaryFile(String name) {
     try {
-      return Files.createTempFile(folder, "." + name, ".tmp");
+      return TemporaryFiles.create(folder, name);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a file in " + folder, e);
     }
@@ -272,7 +273,7 @@ public final class RunDirectory {
 
   private void writeAtomically(String name, byte[] content) {
     try {
-      Path temporary = Files.createTempFile(folder, "." + name, ".tmp");
+      Path temporary = TemporaryFiles.create(folder, name);
       Files.write(temporary, content);
       move(temporary, folder.resolve(name));
     } catch (IOException e) {

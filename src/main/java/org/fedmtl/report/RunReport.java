@@ -21,6 +21,7 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 import org.fedmtl.InvalidInputException;
+import org.fedmtl.TemporaryFiles;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -91,7 +92,7 @@ public final class RunReport {
     Path target = folder.resolve(FILE);
     Path temporary = null;
     try {
-      temporary = Files.createTempFile(folder, "." + FILE, ".tmp");
+      temporary = TemporaryFiles.create(folder, FILE);
       Files.writeString(temporary, html, StandardCharsets.UTF_8);
       RunDirectory.move(temporary, target);
     } catch (IOException e) {

@@ -114,6 +114,31 @@ class ClientDataLoaderTest {
   }
 
   @Test
+  void csvLabelColumnsWithoutAnyValueAreLabelsNoRowHas() throws Exception {
+    Path csv = folder.resolve("no-prices.csv");
+    Files.writeString(csv, "client_id,x1,x2,kind,price\na,0.5,1.5,2,\na,1,2,0,\nb,3,4,1,\n");
+    DataSpec spec = new DataSpec(csv.toString(), csv.toString(), "csv", "client_id", "",
+        List.of("x1", "x2"), 2, 0);
+    ClientData data = new ClientDataLoader(spark, spec, TASKS).loadTraining();
+    assertEquals(3, data.rows());
+    assertTrue(data.shards().collect().stream().allMatch(s -> s.labelledRows(1) == 0));
+
+    Path header = folder.resolve("header-only.csv");
+    Files.writeString(header, "client_id,x1,x2,kind,price\n");
+    assertMessage(() -> new ClientDataLoader(spark, new DataSpec(header.toString(),
+        header.toString(), "csv", "client_id", "", List.of("x1", "x2"), 2, 0), TASKS)
+        .loadTraining(), "the dataset has no rows");
+  }
+
+  @Test
+  void parquetReadAsCsvIsNamed() {
+    String path = write("parquet-as-csv", List.of(row("a", new float[] {1, 2}, 1, 1.0)), SCHEMA);
+    assertMessage(() -> new ClientDataLoader(spark, new DataSpec(path, path, "csv", "client_id",
+        "", List.of("x1", "x2"), 2, 0), TASKS).loadTraining(),
+        "this is Parquet, not CSV (set data.format = parquet)");
+  }
+
+  @Test
   void lostShardsAreRebuiltFromTheShuffle() {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
@@ -228,7 +253,8 @@ class ClientDataLoaderTest {
     String path = write("range", List.of(row("a", new float[] {1, 2}, 3, 1.0),
         row("a", new float[] {1, 2}, -1, 1.0)), SCHEMA);
     assertMessage(() -> loader(path, 0).loadTraining(),
-        "2 rows have a label outside the classes 0..2 in column 'kind' (task 'kind')");
+        "2 rows have a label that is not a class index (a whole number from 0 to 2) in column "
+            + "'kind' (task 'kind')");
   }
 
   @Test
@@ -238,7 +264,8 @@ class ClientDataLoaderTest {
         .add("kind", DataTypes.DoubleType).add("price", DataTypes.DoubleType);
     String path = write("fraction", List.of(RowFactory.create("a", new float[] {1, 2}, 1.5, 1.0)),
         doubleKind);
-    assertMessage(() -> loader(path, 0).loadTraining(), "label outside the classes 0..2");
+    assertMessage(() -> loader(path, 0).loadTraining(),
+        "1 rows have a label that is not a class index (a whole number from 0 to 2)");
   }
 
   @Test

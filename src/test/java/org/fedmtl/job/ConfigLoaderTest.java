@@ -1,6 +1,7 @@
 package org.fedmtl.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,8 +134,6 @@ class ConfigLoaderTest {
       "{name = a, type = classification, classes = 3, label = y1}, "
           + "{name = a, type = classification, classes = 3, label = y2} "
           + "| tasks[1].name: task 'a' is declared twice",
-      "{name = a, type = classification, classes = 3, label = other} "
-          + "| synthetic data has the label columns [y1, y2], but task 'a' reads 'other'",
       "{name = a, type = classification, classes = 3, label = y1, loss-weight = 0} "
           + "| every task has loss-weight 0",
       "5 | tasks[0] must be an object",
@@ -186,6 +185,24 @@ class ConfigLoaderTest {
             "data.features-column=\"\"", "data.feature-columns=[a, b]")));
     assertTrue(count.getMessage().contains("lists 2 columns but model.input-shape [32] needs 32"),
         count.getMessage());
+  }
+
+  @Test
+  void theGeneratorIsAskedOnlyWhetherItCanMakeTheData() {
+    // Tasks on other columns are fine while data.train and data.test exist; the generator's
+    // limits matter only once it has to make them.
+    ExperimentConfig own = ConfigLoader.load(null, List.of(
+        "tasks=[{name = churn, type = classification, classes = 2, label = churned}]"));
+    assertEquals("synthetic data has the label columns [y1, y2], but task 'churn' reads "
+        + "'churned'", ConfigLoader.generatorProblem(own));
+    assertEquals("generated data is Parquet, but data.format = csv",
+        ConfigLoader.generatorProblem(ConfigLoader.load(null, List.of("data.format=csv",
+            "model.input-shape=[2]", "data.feature-columns=[a, b]"))));
+    assertEquals("MultiMNIST images are [1, 28, 28], but model.input-shape = [1, 32, 32]",
+        ConfigLoader.generatorProblem(ConfigLoader.load(null, List.of(
+            "data.generator=multimnist", "model.backbone=lenet", "model.input-shape=[1,32,32]",
+            "tasks=[{name = left, type = classification, classes = 10, label = left}]"))));
+    assertNull(ConfigLoader.generatorProblem(ConfigLoader.load(null, List.of())));
   }
 
   @Test

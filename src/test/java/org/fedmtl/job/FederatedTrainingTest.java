@@ -51,6 +51,8 @@ class FederatedTrainingTest {
     for (String file : List.of(RunDirectory.HISTORY, RunDirectory.SUMMARY, RunDirectory.CONFIG,
         RunDirectory.MODEL, RunReport.FILE)) {
       assertTrue(Files.isRegularFile(run.resolve(file)), file);
+      assertEquals(Files.getPosixFilePermissions(run.resolve(RunDirectory.HISTORY)),
+          Files.getPosixFilePermissions(run.resolve(file)), file + " as readable as the rest");
     }
     List<String> history = Files.readAllLines(run.resolve(RunDirectory.HISTORY));
     assertEquals("round,clients,seconds,train_loss,task1.accuracy,task1.f1,task2.accuracy,"

@@ -61,6 +61,42 @@ class MainTest {
   }
 
   @Test
+  void missingDataTheGeneratorCannotMakeIsNamed() {
+    Path run = folder.resolve("run");
+    Outcome outcome = run("--master", "local[1]", "data.train=\"" + folder.resolve("tr") + "\"",
+        "data.test=\"" + folder.resolve("te") + "\"", "output.dir=\"" + run + "\"",
+        "tasks=[{name = churn, type = classification, classes = 2, label = churned}]");
+
+    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code(), outcome.stderr());
+    assertTrue(outcome.stderr().contains("error: data.train (" + folder.resolve("tr")
+        + ") and data.test (" + folder.resolve("te") + ") do not exist, and data.generator = "
+        + "synthetic cannot make them: synthetic data has the label columns [y1, y2], but task "
+        + "'churn' reads 'churned'; point data.train and data.test at your data, or set "
+        + "data.generator = none"), outcome.stderr());
+  }
+
+  @Test
+  void aMasterThatIsNotAUrlIsOneLine() {
+    Outcome outcome = run("--master", "bogus", "rounds=1",
+        "output.dir=\"" + folder.resolve("run") + "\"");
+    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code(), outcome.stderr());
+    assertEquals("error: --master: 'bogus' is not a Spark master URL; use local, local[N], "
+        + "local[*], local-cluster[N,CORES,MEMORY_MB], spark://HOST:PORT, yarn or "
+        + "k8s://HOST:PORT", outcome.stderr().strip());
+  }
+
+  @Test
+  void everyCommandTellsItsVersion() {
+    for (String[] args : List.of(new String[] {"--version"}, new String[] {"resume", "-V"},
+        new String[] {"bench", "speed", "--version"})) {
+      Outcome outcome = run(args);
+      assertEquals(0, outcome.code());
+      assertTrue(outcome.stdout().matches("fedmtl \\S+ \\(Spark 3\\.5\\.\\d+, DL4J \\S+, "
+          + "Java 17[^)]*\\)\\s*"), String.join(" ", args) + ": " + outcome.stdout());
+    }
+  }
+
+  @Test
   void secondArgumentThatIsNotKeyValue() {
     Outcome outcome = run("conf/default.conf", "rounds");
     assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());
@@ -124,17 +160,22 @@ class MainTest {
     assertEquals(0, outcome.code());
   }
 
-  private record Outcome(int code, String stderr) {}
+  private record Outcome(int code, String stdout, String stderr) {}
 
   private static Outcome run(String... args) {
-    PrintStream original = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    PrintStream originalOut = System.out;
+    PrintStream originalErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     try {
       int code = Main.run(args);
-      return new Outcome(code, captured.toString(StandardCharsets.UTF_8));
+      return new Outcome(code, out.toString(StandardCharsets.UTF_8),
+          err.toString(StandardCharsets.UTF_8));
     } finally {
-      System.setErr(original);
+      System.setOut(originalOut);
+      System.setErr(originalErr);
     }
   }
 }
