@@ -56,6 +56,9 @@ public final class ConfigLoader {
     Config user = ConfigFactory.empty();
     String source = "defaults";
     if (file != null) {
+      if (file.isDirectory()) {
+        throw new InvalidInputException("configuration file " + file + " is a folder");
+      }
       if (!file.isFile()) {
         throw new InvalidInputException("configuration file " + file + " does not exist");
       }
@@ -308,7 +311,8 @@ public final class ConfigLoader {
       int classes = 1;
       if (type == TaskType.CLASSIFICATION) {
         if (!task.hasPath("classes")) {
-          throw taskKeys.invalid("type", "a classification task needs 'classes'");
+          throw taskKeys.invalid("classes", "missing; a classification task needs its number "
+              + "of classes");
         }
         classes = taskKeys.integer("classes", 2, 1_000_000);
       } else if (task.hasPath("classes")) {

@@ -62,8 +62,12 @@ public final class RunDirectory {
       }
       try (var entries = Files.list(folder)) {
         if (entries.findAny().isPresent()) {
+          String resume = Files.isRegularFile(folder.resolve(CONFIG))
+              && Files.isRegularFile(folder.resolve(HISTORY))
+              ? " (it holds a run that stopped: ./submit.sh resume " + folder + " continues it)"
+              : "";
           throw new InvalidInputException(key + ": " + folder
-              + " is not empty; choose a new or an empty output folder");
+              + " is not empty; choose a new or an empty output folder" + resume);
         }
       } catch (IOException e) {
         throw new InvalidInputException(key + ": cannot read " + folder + ": " + e.getMessage());

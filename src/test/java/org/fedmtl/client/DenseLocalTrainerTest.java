@@ -135,7 +135,8 @@ class DenseLocalTrainerTest {
         spec, model.optimizer(), model.learningRate());
   }
 
-  private static ClientShard withSomeMissingSizes(ClientShard shard) {
+  /** The shard with some rows lacking the second task's label and one the first's. */
+  static ClientShard withSomeMissingSizes(ClientShard shard) {
     float[][] labels = {shard.labels(0).clone(), shard.labels(1).clone()};
     for (int r = 0; r < shard.rows(); r += 3) {
       labels[1][r] = Float.NaN;

@@ -26,7 +26,8 @@ class TaskAffinityTest {
 
   @Test
   void bothEnginesMeasureTheSame() {
-    ClientShard data = withMissingLabels(LocalTrainerTest.shard("a", 40, 3, false));
+    ClientShard data = DenseLocalTrainerTest.withSomeMissingSizes(
+        LocalTrainerTest.shard("a", 40, 3, false));
     float[] global = network(TASKS).params().toFloatVector();
     int[] rows = TaskAffinity.batchRows(data, 16, 5);
     TaskAffinity.Probe dense = dense(TASKS).probe(data, rows);
@@ -129,16 +130,6 @@ class TaskAffinityTest {
   private static DenseLocalTrainer dense(List<TaskSpec> tasks) {
     return new DenseLocalTrainer(MultiTaskNetwork.denseTopology(network(tasks), MODEL, tasks),
         tasks, SPEC, MODEL.optimizer(), MODEL.learningRate());
-  }
-
-  private static ClientShard withMissingLabels(ClientShard shard) {
-    float[][] labels = {shard.labels(0).clone(), shard.labels(1).clone()};
-    for (int r = 0; r < shard.rows(); r += 3) {
-      labels[1][r] = Float.NaN;
-    }
-    labels[0][2] = Float.NaN;
-    return new ClientShard(shard.clientId(), shard.index(), shard.featureSize(),
-        shard.features(), labels);
   }
 
   private static void assertClose(float[] expected, float[] actual, float tolerance) {

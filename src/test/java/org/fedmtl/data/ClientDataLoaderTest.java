@@ -221,15 +221,16 @@ class ClientDataLoaderTest {
     String path = write("short", List.of(row("a", new float[] {1, 2}, 1, 1.0),
         row("b", new float[] {1}, 1, 1.0)), SCHEMA);
     assertMessage(() -> loader(path, 0).loadTraining(),
-        "1 rows do not have 2 features in column 'features' (first: client b in ");
+        "1 row does not have 2 features in column 'features' (first: client b in ");
   }
 
   @Test
   void testDataProblemsNameTheFileNotAClient() {
     String path = write("test-nan", List.of(row(null, new float[] {1, 2}, 1, 1.0),
         row(null, new float[] {Float.NaN, 2}, 1, 1.0)), SCHEMA);
-    assertMessage(() -> loader(path, 0).loadTest(), "data.test (" + path + "): 1 rows have a "
-        + "missing, NaN or infinite feature in column 'features' (first: a row in " + path + "/part-");
+    assertMessage(() -> loader(path, 0).loadTest(), "data.test (" + path + "): 1 row has a "
+        + "missing, NaN or infinite feature in column 'features' (first: a row in " + path
+        + "/part-");
   }
 
   @Test
@@ -265,7 +266,7 @@ class ClientDataLoaderTest {
     String path = write("fraction", List.of(RowFactory.create("a", new float[] {1, 2}, 1.5, 1.0)),
         doubleKind);
     assertMessage(() -> loader(path, 0).loadTraining(),
-        "1 rows have a label that is not a class index (a whole number from 0 to 2)");
+        "1 row has a label that is not a class index (a whole number from 0 to 2)");
   }
 
   @Test
@@ -291,7 +292,7 @@ class ClientDataLoaderTest {
   void missingClientId() {
     String path = write("noclient", List.of(row(null, new float[] {1, 2}, 1, 1.0)), SCHEMA);
     assertMessage(() -> loader(path, 0).loadTraining(),
-        "1 rows have no client id in column 'client_id'");
+        "1 row has no client id in column 'client_id'");
   }
 
   @Test

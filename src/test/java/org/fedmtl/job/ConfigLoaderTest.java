@@ -119,7 +119,8 @@ class ConfigLoaderTest {
           + "| tasks[0].classes: must be an integer in 2..",
       "{name = a, type = detection, label = y1} "
           + "| tasks[0].type: must be one of classification, regression; got 'detection'",
-      "{name = a, type = classification, label = y1} | a classification task needs 'classes'",
+      "{name = a, type = classification, label = y1} | tasks[0].classes: missing; a "
+          + "classification task needs its number of classes",
       "{name = a, type = regression, classes = 3, label = y1} "
           + "| tasks[0].classes: only classification tasks have classes",
       "{name = a, type = classification, classes = 3, label = y1, weight = 2} "
@@ -171,6 +172,9 @@ class ConfigLoaderTest {
     InvalidInputException missing = assertThrows(InvalidInputException.class,
         () -> ConfigLoader.load(new File("no/such.conf"), List.of()));
     assertTrue(missing.getMessage().contains("no/such.conf does not exist"));
+    InvalidInputException folder = assertThrows(InvalidInputException.class,
+        () -> ConfigLoader.load(new File("conf"), List.of()));
+    assertEquals("configuration file conf is a folder", folder.getMessage());
     assertThrows(InvalidInputException.class,
         () -> ConfigLoader.load(null, List.of("rounds")));
   }

@@ -118,6 +118,20 @@ class MainTest {
   }
 
   @Test
+  void aStoppedRunAsOutputFolderPointsToResume() throws Exception {
+    Path run = Files.createDirectories(folder.resolve("stopped"));
+    Files.writeString(run.resolve("config.conf"), "rounds = 5\n");
+    Files.writeString(run.resolve("history.csv"), "round\n1\n");
+
+    Outcome outcome = run("output.dir=\"" + run + "\"");
+
+    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code());
+    assertTrue(outcome.stderr().contains("is not empty; choose a new or an empty output folder "
+        + "(it holds a run that stopped: ./submit.sh resume " + run + " continues it)"),
+        outcome.stderr());
+  }
+
+  @Test
   void missingDataWithoutGeneratorStopsBeforeTraining() {
     Path run = folder.resolve("run");
     Outcome outcome = run("--master", "local[1]", "data.generator=none",
