@@ -49,7 +49,9 @@ if [[ ! -f "$JAR" || ! -f "$ROOT/target/classpath-local.txt" \
       || -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" "$ROOT/conf/default.conf" -newer "$JAR" \
                -print -quit)" ]]; then
   echo "building fedmtl (mvn package; the first build downloads dependencies)..." >&2
-  (cd "$ROOT" && mvn -q -B -Dstyle.color=never -DskipTests package) >&2
+  # Maven 3.8 writes colour resets even with -B; they are left out of the output.
+  (cd "$ROOT" && mvn -q -B -Dstyle.color=never -DskipTests package) 2>&1 \
+    | sed 's/\x1b\[[0-9;]*m//g' >&2
 fi
 
 # MultiMNIST is built from the real MNIST files, fetched once with npm.
