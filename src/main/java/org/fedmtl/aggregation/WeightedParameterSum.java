@@ -27,8 +27,12 @@ public final class WeightedParameterSum implements Serializable {
   private final long[] groupWeights;
   private long lossSum;
   private long examples;
-  /** Sums of the clients' measurements (fixed point, 2^-32) and how many clients gave each. */
-  private long[] measurementSums;
+  /**
+   * Sums of the clients' measurements in 128-bit fixed point (2^-32 resolution; low and high
+   * 64 bits), which no number of clients can overflow, and how many clients gave each.
+   */
+  private long[] measurementLow;
+  private long[] measurementHigh;
   private int[] measurementCounts;
   private int clients;
   private int skippedClients;
@@ -80,30 +84,42 @@ public final class WeightedParameterSum implements Serializable {
    * arrays of one length.
    */
   public void addMeasurements(double[] values) {
-    if (measurementSums == null) {
-      measurementSums = new long[values.length];
+    if (measurementLow == null) {
+      measurementLow = new long[values.length];
+      measurementHigh = new long[values.length];
       measurementCounts = new int[values.length];
-    } else if (values.length != measurementSums.length) {
+    } else if (values.length != measurementLow.length) {
       throw new IllegalArgumentException(values.length + " measurements where earlier clients "
-          + "gave " + measurementSums.length);
+          + "gave " + measurementLow.length);
     }
     for (int i = 0; i < values.length; i++) {
       if (Math.abs(values[i]) < PARAMETER_LIMIT) {
-        measurementSums[i] += Math.round(values[i] * PARAMETER_SCALE);
+        long value = Math.round(values[i] * PARAMETER_SCALE);
+        addWide(i, value, value < 0 ? -1 : 0);
         measurementCounts[i]++;
       }
     }
   }
 
+  /** Adds the 128-bit number (high, low) to measurement cell {@code i}. */
+  private void addWide(int i, long low, long high) {
+    long sum = measurementLow[i] + low;
+    long carry = Long.compareUnsigned(sum, measurementLow[i]) < 0 ? 1 : 0;
+    measurementLow[i] = sum;
+    measurementHigh[i] += high + carry;
+  }
+
   /** Per cell, the mean of the clients' measurements; NaN where none gave one; null if none. */
   public double[] measurementMeans() {
-    if (measurementSums == null) {
+    if (measurementLow == null) {
       return null;
     }
-    double[] means = new double[measurementSums.length];
+    double[] means = new double[measurementLow.length];
     for (int i = 0; i < means.length; i++) {
-      means[i] = measurementCounts[i] == 0 ? Double.NaN
-          : measurementSums[i] / PARAMETER_SCALE / measurementCounts[i];
+      long low = measurementLow[i];
+      double unsignedLow = (low >>> 1) * 2.0 + (low & 1);
+      double sum = (measurementHigh[i] * 0x1p64 + unsignedLow) / PARAMETER_SCALE;
+      means[i] = measurementCounts[i] == 0 ? Double.NaN : sum / measurementCounts[i];
     }
     return means;
   }
@@ -121,13 +137,14 @@ public final class WeightedParameterSum implements Serializable {
     for (int g = 0; g < groupWeights.length; g++) {
       groupWeights[g] += other.groupWeights[g];
     }
-    if (other.measurementSums != null) {
-      if (measurementSums == null) {
-        measurementSums = other.measurementSums.clone();
+    if (other.measurementLow != null) {
+      if (measurementLow == null) {
+        measurementLow = other.measurementLow.clone();
+        measurementHigh = other.measurementHigh.clone();
         measurementCounts = other.measurementCounts.clone();
       } else {
-        for (int i = 0; i < measurementSums.length; i++) {
-          measurementSums[i] += other.measurementSums[i];
+        for (int i = 0; i < measurementLow.length; i++) {
+          addWide(i, other.measurementLow[i], other.measurementHigh[i]);
           measurementCounts[i] += other.measurementCounts[i];
         }
       }
@@ -169,8 +186,8 @@ public final class WeightedParameterSum implements Serializable {
 
   /** The size of this object's payload when shipped, for reporting bytes moved per round. */
   public long payloadBytes() {
-    int measurements = measurementSums == null ? 0 : measurementSums.length;
-    return 8L * (parameterSums.length + groupWeights.length) + 12L * measurements + 24;
+    int measurements = measurementLow == null ? 0 : measurementLow.length;
+    return 8L * (parameterSums.length + groupWeights.length) + 20L * measurements + 24;
   }
 
   private static boolean isUsable(ParameterLayout layout, float[] parameters, double[] weights) {

@@ -43,7 +43,9 @@ public final class LocalTrainer implements LocalTraining {
   }
 
   @Override
-  public TaskAffinity.Probe probe(ClientShard shard, int[] rows) {
+  public TaskAffinity.Probe probe(ClientShard shard, int[] batchRows) {
+    // One row twice, as MiniBatches makes it: the same means, and a mask DL4J takes.
+    int[] rows = batchRows.length == 1 ? new int[] {batchRows[0], batchRows[0]} : batchRows;
     MultiDataSet batch = MiniBatches.batch(shard, tasks, rows, 0, rows.length);
     int[] labelled = new int[tasks.size()];
     for (int t = 0; t < tasks.size(); t++) {

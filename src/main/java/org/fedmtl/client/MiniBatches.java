@@ -18,6 +18,11 @@ public final class MiniBatches {
 
   public static MultiDataSet batch(ClientShard shard, List<TaskSpec> tasks, int[] rows, int from,
       int to) {
+    if (to - from == 1) {
+      // DL4J reads the mask of a one-row batch as a mask per output, which its softmax
+      // cross-entropy refuses; the row twice is the same mean loss, gradient and step.
+      return batch(shard, tasks, new int[] {rows[from], rows[from]}, 0, 2);
+    }
     int size = to - from;
     int featureSize = shard.featureSize();
     float[] features = new float[size * featureSize];

@@ -1,5 +1,6 @@
 package org.fedmtl.job;
 
+import com.typesafe.config.ConfigFactory;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,9 +76,16 @@ public final class Main implements Callable<Integer> {
       }
     }
     ExperimentConfig config = ConfigLoader.load(configFile, overrides);
+    checkMaster(master);
     RunDirectory run = TrainingJob.prepare(config);
 
-    SparkSession spark = startSpark(config, master);
+    SparkSession spark;
+    try {
+      spark = startSpark(config, master);
+    } catch (RuntimeException e) {
+      run.discardIfUnused();
+      throw e;
+    }
     try {
       new TrainingJob(spark, config).run(run);
     } catch (RuntimeException e) {
@@ -120,8 +128,7 @@ public final class Main implements Callable<Integer> {
         throw new InvalidInputException("resume: " + runFolder + " holds no "
             + RunDirectory.CONFIG + "; it is not a run folder");
       }
-      ExperimentConfig config = ConfigLoader.load(recorded,
-          List.of("output.dir=\"" + runFolder.getPath().replace("\"", "\\\"") + "\""));
+      ExperimentConfig config = ConfigLoader.load(recorded, overrides(runFolder));
       RunDirectory run = RunDirectory.resume(runFolder.toPath(), config.historyColumns());
       SparkSession spark = startSpark(config, master != null ? master : parent.master);
       try {
@@ -151,17 +158,37 @@ public final class Main implements Callable<Integer> {
   }
 
   /** Spark's master URLs: local modes, a standalone cluster, YARN, Kubernetes, Mesos. */
-  private static final Pattern MASTER = Pattern.compile("local(\\[(\\d+|\\*)(,\\d+)?])?"
-      + "|local-cluster\\[\\d+,\\d+,\\d+]|spark://\\S+|yarn|k8s://\\S+|mesos://\\S+");
+  private static final Pattern MASTER = Pattern.compile("local(\\[([1-9]\\d*|\\*)(,\\d+)?])?"
+      + "|local-cluster\\[[1-9]\\d*,[1-9]\\d*,[1-9]\\d*]|spark://\\S+|yarn|k8s://\\S+"
+      + "|mesos://\\S+");
+
+  /** Refuses a {@code --master} (null: none given) that is not a Spark master URL. */
+  static void checkMaster(String master) {
+    if (master != null && !MASTER.matcher(master).matches()) {
+      throw new InvalidInputException("--master: '" + master + "' is not a Spark master URL; "
+          + "use local, local[N], local[*], local-cluster[N,CORES,MEMORY_MB], "
+          + "spark://HOST:PORT, yarn or k8s://HOST:PORT");
+    }
+  }
+
+  /**
+   * What a resumed run adds to its recorded configuration: its folder, and for a run recorded
+   * before runs measured task affinity, no affinity (its history has no columns for it).
+   */
+  static List<String> overrides(File runFolder) {
+    List<String> overrides = new ArrayList<>(List.of(
+        "output.dir=\"" + runFolder.getPath().replace("\"", "\\\"") + "\""));
+    if (!ConfigFactory.parseFile(new File(runFolder, RunDirectory.CONFIG))
+        .hasPath("analysis.task-affinity-every")) {
+      overrides.add("analysis.task-affinity-every=0");
+    }
+    return overrides;
+  }
 
   static SparkSession startSpark(ExperimentConfig config, String master) {
     SparkConf conf = new SparkConf().setAppName("fedmtl " + config.name());
     if (master != null) {
-      if (!MASTER.matcher(master.replace(" ", "")).matches()) {
-        throw new InvalidInputException("--master: '" + master + "' is not a Spark master URL; "
-            + "use local, local[N], local[*], local-cluster[N,CORES,MEMORY_MB], "
-            + "spark://HOST:PORT, yarn or k8s://HOST:PORT");
-      }
+      checkMaster(master);
       conf.setMaster(master);
     } else if (!conf.contains("spark.master")) {
       conf.setMaster("local[*]");
@@ -175,7 +202,15 @@ public final class Main implements Callable<Integer> {
     conf.setIfMissing("spark.ui.retainedStages", "200");
     conf.setIfMissing("spark.ui.retainedTasks", "10000");
     conf.setIfMissing("spark.sql.ui.retainedExecutions", "50");
-    return SparkSession.builder().config(conf).getOrCreate();
+    try {
+      return SparkSession.builder().config(conf).getOrCreate();
+    } catch (Exception e) {
+      // Spark throws its checked SparkException undeclared.
+      if (String.valueOf(e.getMessage()).contains("Master URL")) {
+        throw new InvalidInputException("--master: " + e.getMessage(), e);
+      }
+      throw e;
+    }
   }
 
   /** The user-input error behind {@code error}, also when Spark wrapped it, or null. */

@@ -61,13 +61,19 @@ final class MultiTaskClientUpdate implements ClientUpdateFunction {
       long stream = Seeds.derive(seed, "local-training", round, Seeds.hash(client.clientId()));
       LocalResult result;
       double[] affinity = null;
-      try {
-        if (taskAffinityEvery > 0 && round % taskAffinityEvery == 0) {
+      if (taskAffinityEvery > 0 && round % taskAffinityEvery == 0) {
+        // A measurement that fails costs the client nothing but its measurement.
+        try {
           int[] rows = TaskAffinity.batchRows(client, local.batchSize(), Seeds.derive(seed,
               "task-affinity", round, Seeds.hash(client.clientId())));
           affinity = TaskAffinity.measure(trainer.probe(client, rows), global, shared.starts(),
               shared.ends(), model.learningRate(), tasks);
+        } catch (RuntimeException e) {
+          LOG.warn("round {}: client {} could not measure task affinity: {}", round,
+              client.clientId(), e.toString());
         }
+      }
+      try {
         result = trainer.train(client, global, stream);
       } catch (RuntimeException e) {
         LOG.warn("round {}: client {} skipped, its local training failed: {}", round,

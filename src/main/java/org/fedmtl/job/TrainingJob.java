@@ -362,7 +362,8 @@ public final class TrainingJob {
   private static void writeReport(RunDirectory run) {
     try {
       RunReport.write(run.folder());
-    } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
+    } catch (RuntimeException | LinkageError | java.awt.AWTError | InternalError e) {
+      // InternalError: what a JDK without fonts throws when Java2D first needs one.
       LOG.warn("report.html not written ({}); `fedmtl report {}` draws it from the run's files",
           e.toString(), run.folder());
     }

@@ -126,7 +126,11 @@ public final class RunReport {
           double round = number(record, "round", file);
           for (String column : columns) {
             if (record.isSet(column) && !record.get(column).isEmpty()) {
-              series.get(column).add(new double[] {round, number(record, column, file)});
+              double value = number(record, column, file);
+              // An infinite value (a diverged loss, say) cannot be drawn; it stays in the table.
+              if (Double.isFinite(value)) {
+                series.get(column).add(new double[] {round, value});
+              }
             }
           }
         }
@@ -167,7 +171,11 @@ public final class RunReport {
       return Map.of();
     }
     try {
-      return new ObjectMapper().readValue(file.toFile(), Map.class);
+      Object summary = new ObjectMapper().readValue(file.toFile(), Object.class);
+      if (!(summary instanceof Map)) {
+        throw new InvalidInputException("report: " + file + " is not a JSON object");
+      }
+      return (Map<String, Object>) summary;
     } catch (IOException e) {
       throw new InvalidInputException("report: cannot read " + file + ": " + e.getMessage(), e);
     }

@@ -120,6 +120,23 @@ class FedAvgTest {
   }
 
   @Test
+  void measurementSumsDoNotOverflowWhateverTheClientsGive() {
+    WeightedParameterSum large = new WeightedParameterSum(LAYOUT);
+    for (int client = 0; client < 3; client++) {
+      large.addMeasurements(new double[] {-1.5e9, 1.5e9});
+    }
+    assertArrayEquals(new double[] {-1.5e9, 1.5e9}, large.measurementMeans(), 1e-6);
+
+    WeightedParameterSum many = new WeightedParameterSum(LAYOUT);
+    WeightedParameterSum half = new WeightedParameterSum(LAYOUT);
+    for (int client = 0; client < 5000; client++) {
+      (client % 2 == 0 ? many : half).addMeasurements(new double[] {-1e6, 2e6 + client});
+    }
+    many.merge(half);
+    assertArrayEquals(new double[] {-1e6, 2e6 + 2499.5}, many.measurementMeans(), 1e-6);
+  }
+
+  @Test
   void averageIsCloseToTheExactWeightedMean() {
     ParameterLayout layout = new ParameterLayout(1, List.of(
         new ParameterLayout.Group("backbone", null, new int[] {0}, new int[] {1})));

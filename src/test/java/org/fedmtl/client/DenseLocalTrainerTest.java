@@ -37,6 +37,25 @@ class DenseLocalTrainerTest {
   }
 
   @Test
+  void aLastBatchOfOneUnlabelledRowTrainsInDl4jAsInTheDenseEngine() {
+    // 17 rows in batches of 16: the last batch holds one row, here without a colour label.
+    ModelSpec model = model("adam", 0.01, 0);
+    ClientShard shard = LocalTrainerTest.shard("a", 17, 7, false);
+    float[][] labels = {shard.labels(0).clone(), shard.labels(1).clone()};
+    java.util.Arrays.fill(labels[0], 0, 17, Float.NaN);
+    labels[0][0] = 1;
+    ClientShard data = new ClientShard("a", 0, shard.featureSize(), shard.features(), labels);
+    LocalTrainingSpec spec = new LocalTrainingSpec(2, 16, "dense");
+    float[] global = MultiTaskNetwork.create(model, TASKS, 4).params().toFloatVector();
+
+    LocalResult dl4j = dl4j(model, spec).train(data, global, 3);
+    LocalResult dense = dense(model, spec).train(data, global, 3);
+
+    assertClose(dl4j.parameters(), dense.parameters(), 1e-4f);
+    assertEquals(4, dl4j.steps());
+  }
+
+  @Test
   void adamTrainingFollowsDl4j() {
     ModelSpec model = model("adam", 0.01, 1);
     ClientShard data = withSomeMissingSizes(LocalTrainerTest.shard("a", 90, 6, false));

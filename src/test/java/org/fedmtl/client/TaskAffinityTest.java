@@ -47,6 +47,19 @@ class TaskAffinityTest {
   }
 
   @Test
+  void aOneRowBatchIsMeasuredByBothEngines() {
+    ClientShard one = LocalTrainerTest.shard("one", 1, 6, false);
+    float[] global = network(TASKS).params().toFloatVector();
+    int[] rows = TaskAffinity.batchRows(one, 32, 1);
+    double[] fromDense = measure(dense(TASKS).probe(one, rows), global, 0.5, TASKS);
+    double[] fromDl4j = measure(dl4j(TASKS).probe(one, rows), global, 0.5, TASKS);
+    for (int c = 0; c < fromDense.length; c++) {
+      assertTrue(Double.isFinite(fromDl4j[c]), Arrays.toString(fromDl4j));
+      assertEquals(fromDl4j[c], fromDense[c], 1e-4, "cell " + c);
+    }
+  }
+
+  @Test
   void aSmallStepGivesTheFirstOrderChangeOfEachLoss() {
     // For a small step eta, Z(i -> j) = eta grad_s L_i . grad_s L_j / L_j to first order.
     ClientShard data = LocalTrainerTest.shard("b", 30, 4, false);

@@ -68,7 +68,8 @@ class FederatedTrainingTest {
   @Test
   void aRoundIsOneTaskPerSlotThatTrainsAndEvaluates() {
     // Round 2 trains 4 of the 8 clients (in 4 partitions) and evaluates round 1 on the test
-    // block: 5 partitions, grouped into one task for each of local[2]'s 2 slots.
+    // block: 5 partitions, grouped into one task for each of local[2]'s 2 slots. (No run of this
+    // class ends after round 2: its final evaluation would be a job of 1 task in this group.)
     SparkStatusTracker tracker = spark.sparkContext().statusTracker();
     int[] jobs = tracker.getJobIdsForGroup("round-2");
     assertTrue(jobs.length > 0);
@@ -126,6 +127,43 @@ class FederatedTrainingTest {
     double mean = rows.stream().mapToDouble(r -> Double.parseDouble(
         r.get("affinity:task2->task1"))).average().orElseThrow();
     assertEquals(mean, affinity.at("/task2/task1").asDouble(), 1e-12);
+  }
+
+  @Test
+  void measuringTaskAffinityChangesNoTraining() throws Exception {
+    // DL4J with one-row batches: the case where a measurement once cost clients their update.
+    List<String> settings = List.of("rounds=3", "local.epochs=1", "local.engine=dl4j",
+        "local.batch-size=1");
+    List<List<String>> histories = new java.util.ArrayList<>();
+    for (String every : List.of("0", "1")) {
+      List<String> overrides = new java.util.ArrayList<>(settings);
+      overrides.add("analysis.task-affinity-every=" + every);
+      ExperimentConfig config = SparkTests.smallExperiment(root, "affinity-" + every,
+          overrides.toArray(String[]::new));
+      new TrainingJob(spark, config).run(TrainingJob.prepare(config));
+      histories.add(withoutAffinity(root.resolve("affinity-" + every + "/history.csv")));
+    }
+    assertEquals(histories.get(0), histories.get(1));
+    assertTrue(histories.get(0).get(1).startsWith("1,4,"), "every client trained");
+  }
+
+  /** The cells of a history that training determines: no affinity, seconds or bytes. */
+  private static List<String> withoutAffinity(Path history) throws Exception {
+    List<String> lines = Files.readAllLines(history);
+    String[] header = lines.get(0).split(",", -1);
+    List<String> kept = new java.util.ArrayList<>();
+    for (String line : lines) {
+      String[] cells = line.split(",", -1);
+      StringBuilder row = new StringBuilder();
+      for (int c = 0; c < cells.length; c++) {
+        if (!header[c].startsWith("affinity:") && !header[c].equals("seconds")
+            && !header[c].equals("bytes_moved")) {
+          row.append(cells[c]).append(',');
+        }
+      }
+      kept.add(row.toString());
+    }
+    return kept;
   }
 
   @Test

@@ -76,13 +76,27 @@ class MainTest {
   }
 
   @Test
-  void aMasterThatIsNotAUrlIsOneLine() {
-    Outcome outcome = run("--master", "bogus", "rounds=1",
-        "output.dir=\"" + folder.resolve("run") + "\"");
-    assertEquals(Main.EXIT_INVALID_INPUT, outcome.code(), outcome.stderr());
-    assertEquals("error: --master: 'bogus' is not a Spark master URL; use local, local[N], "
-        + "local[*], local-cluster[N,CORES,MEMORY_MB], spark://HOST:PORT, yarn or "
-        + "k8s://HOST:PORT", outcome.stderr().strip());
+  void aMasterThatIsNotAUrlIsOneLineAndLeavesNoFolder() {
+    for (String master : List.of("bogus", "local[ 2]", "local[0]")) {
+      Path run = folder.resolve("run");
+      Outcome outcome = run("--master", master, "rounds=1", "output.dir=\"" + run + "\"");
+      assertEquals(Main.EXIT_INVALID_INPUT, outcome.code(), outcome.stderr());
+      assertEquals("error: --master: '" + master + "' is not a Spark master URL; use local, "
+          + "local[N], local[*], local-cluster[N,CORES,MEMORY_MB], spark://HOST:PORT, yarn or "
+          + "k8s://HOST:PORT", outcome.stderr().strip());
+      assertFalse(Files.exists(run), master);
+    }
+  }
+
+  @Test
+  void aRunRecordedBeforeTaskAffinityResumesWithoutIt() throws Exception {
+    Path old = Files.createDirectories(folder.resolve("old"));
+    Files.writeString(old.resolve("config.conf"), "rounds = 5\n");
+    assertEquals(List.of("output.dir=\"" + old + "\"", "analysis.task-affinity-every=0"),
+        Main.overrides(old.toFile()));
+    Path recent = Files.createDirectories(folder.resolve("recent"));
+    Files.writeString(recent.resolve("config.conf"), "analysis { task-affinity-every = 2 }\n");
+    assertEquals(List.of("output.dir=\"" + recent + "\""), Main.overrides(recent.toFile()));
   }
 
   @Test

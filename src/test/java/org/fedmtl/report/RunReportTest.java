@@ -125,6 +125,26 @@ class RunReportTest {
   }
 
   @Test
+  void infiniteValuesAreLeftOutOfTheCharts() throws Exception {
+    Files.writeString(run.resolve(RunDirectory.HISTORY), "round,clients,seconds,train_loss,"
+        + "a.rmse,bytes_moved\n1,3,0.1,Infinity,,1\n2,3,0.1,1.0,Infinity,1\n3,3,0.1,0.5,2.0,1\n");
+    RunReport.History history = RunReport.History.read(run.resolve(RunDirectory.HISTORY));
+    assertEquals(2, history.series().get("train_loss").size());
+    assertEquals(1, history.series().get("a.rmse").size());
+    assertEquals(3, images(Files.readString(RunReport.write(run))).size());
+  }
+
+  @Test
+  void aSummaryThatIsNotAnObjectIsNamed() throws Exception {
+    Files.writeString(run.resolve(RunDirectory.HISTORY), HISTORY);
+    Files.writeString(run.resolve(RunDirectory.SUMMARY), "null");
+    InvalidInputException error = assertThrows(InvalidInputException.class,
+        () -> RunReport.write(run));
+    assertEquals("report: " + run.resolve("summary.json") + " is not a JSON object",
+        error.getMessage());
+  }
+
+  @Test
   void aFolderWithoutHistoryIsNotARunFolder() {
     InvalidInputException error = assertThrows(InvalidInputException.class,
         () -> RunReport.write(run));
