@@ -107,34 +107,27 @@ class ClientDataLoaderTest {
     Path csv = folder.resolve("zeros.csv");
     Files.writeString(csv, "client_id,x1,x2,kind,price\n01,0.5,1.5,2,1\n01,1,2,0,1\n"
         + "1,3,4,1,1\n1,5,6,1,1\n");
-    DataSpec spec = new DataSpec(csv.toString(), csv.toString(), "csv", "client_id", "",
-        List.of("x1", "x2"), 2, 0);
     assertEquals(List.of("01", "1"),
-        new ClientDataLoader(spark, spec, TASKS).loadTraining().clientIds());
+        csvLoader(csv).loadTraining().clientIds());
   }
 
   @Test
   void csvLabelColumnsWithoutAnyValueAreLabelsNoRowHas() throws Exception {
     Path csv = folder.resolve("no-prices.csv");
     Files.writeString(csv, "client_id,x1,x2,kind,price\na,0.5,1.5,2,\na,1,2,0,\nb,3,4,1,\n");
-    DataSpec spec = new DataSpec(csv.toString(), csv.toString(), "csv", "client_id", "",
-        List.of("x1", "x2"), 2, 0);
-    ClientData data = new ClientDataLoader(spark, spec, TASKS).loadTraining();
+    ClientData data = csvLoader(csv).loadTraining();
     assertEquals(3, data.rows());
     assertTrue(data.shards().collect().stream().allMatch(s -> s.labelledRows(1) == 0));
 
     Path header = folder.resolve("header-only.csv");
     Files.writeString(header, "client_id,x1,x2,kind,price\n");
-    assertMessage(() -> new ClientDataLoader(spark, new DataSpec(header.toString(),
-        header.toString(), "csv", "client_id", "", List.of("x1", "x2"), 2, 0), TASKS)
-        .loadTraining(), "the dataset has no rows");
+    assertMessage(() -> csvLoader(header).loadTraining(), "the dataset has no rows");
   }
 
   @Test
   void parquetReadAsCsvIsNamed() {
     String path = write("parquet-as-csv", List.of(row("a", new float[] {1, 2}, 1, 1.0)), SCHEMA);
-    assertMessage(() -> new ClientDataLoader(spark, new DataSpec(path, path, "csv", "client_id",
-        "", List.of("x1", "x2"), 2, 0), TASKS).loadTraining(),
+    assertMessage(() -> csvLoader(Path.of(path)).loadTraining(),
         "this is Parquet, not CSV (set data.format = parquet)");
   }
 
@@ -327,9 +320,7 @@ class ClientDataLoaderTest {
   void csvWithNamedFeatureColumns() throws Exception {
     Path csv = folder.resolve("clients.csv");
     Files.writeString(csv, "client_id,x1,x2,kind,price\n1,0.5,1.5,2,3.0\n1,1,2,0,\n2,3,4,1,1\n");
-    DataSpec spec = new DataSpec(csv.toString(), csv.toString(), "csv", "client_id", "",
-        List.of("x1", "x2"), 2, 0);
-    ClientData data = new ClientDataLoader(spark, spec, TASKS).loadTraining();
+    ClientData data = csvLoader(csv).loadTraining();
     assertEquals(List.of("1", "2"), data.clientIds());
     assertEquals(3, data.rows());
   }
@@ -412,6 +403,12 @@ class ClientDataLoaderTest {
     DataSpec spec = new DataSpec(path, path, "parquet", "client_id", "features", List.of(), 2,
         partitions);
     return new ClientDataLoader(spark, spec, TASKS);
+  }
+
+  /** A loader of {@code csv} with the feature columns x1 and x2. */
+  private static ClientDataLoader csvLoader(Path csv) {
+    return new ClientDataLoader(spark, new DataSpec(csv.toString(), csv.toString(), "csv",
+        "client_id", "", List.of("x1", "x2"), 2, 0), TASKS);
   }
 
   private static void assertMessage(Runnable action, String expected) {
