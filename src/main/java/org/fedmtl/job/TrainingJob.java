@@ -133,17 +133,42 @@ public final class TrainingJob {
     });
     generateMissingData();
     ClientDataLoader loader = new ClientDataLoader(spark, config.data(), tasks);
-    ClientData clients = loader.loadTraining();
+    // The test data loads beside the training data: much of a first Spark SQL query's time is
+    // planning and code generation on one driver thread. Problems in the training data are
+    // still reported first.
+    CompletableFuture<ClientData> testData = inBackground("fedmtl-test-data", loader::loadTest);
+    ClientData clients = null;
     ClientData test = null;
     try {
-      test = loader.loadTest();
+      clients = loader.loadTraining();
+      test = join(testData);
       return train(run, resumeFrom, clients, test, initialNetwork, start);
     } finally {
       // Also when the run stops early: a session that goes on (benchmarks, tests) keeps nothing.
-      clients.shards().unpersist(false);
+      if (clients != null) {
+        clients.shards().unpersist(false);
+      }
+      if (test == null) {
+        test = testData.exceptionally(error -> null).join();
+      }
       if (test != null) {
         test.shards().unpersist(false);
       }
+    }
+  }
+
+  /** The result of {@code work}, its exception thrown as it was thrown in the background. */
+  private static <T> T join(CompletableFuture<T> work) {
+    try {
+      return work.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof Error cause) {
+        throw cause;
+      }
+      throw e;
     }
   }
 
