@@ -140,16 +140,30 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  /** {@code fedmtl report RUN_DIR...}: draws each run's {@code report.html} from its files. */
+  /**
+   * {@code fedmtl report RUN_DIR...}: draws each run's {@code report.html} from its files; with
+   * {@code --compare FILE}, one page comparing the runs instead.
+   */
   @Command(name = "report", mixinStandardHelpOptions = true,
-      description = "Draw report.html of run folders again from their history.csv and "
-          + "summary.json (also of a run still going or stopped).")
+      description = {"Draw report.html of run folders again from their history.csv and "
+          + "summary.json (also of a run still going or stopped).",
+          "With --compare, write one page comparing the runs (variants of an experiment): their "
+          + "final and best metrics side by side and a chart per metric with a line per run."})
   static final class Report implements Callable<Integer> {
+    @Option(names = "--compare", paramLabel = "FILE",
+        description = "Write a comparison of the runs to FILE (e.g. comparison.html).")
+    File comparison;
+
     @Parameters(paramLabel = "RUN_DIR", arity = "1..*", description = "Run folders.")
     List<File> runFolders;
 
     @Override
     public Integer call() {
+      if (comparison != null) {
+        System.out.println(RunReport.compare(runFolders.stream().map(File::toPath).toList(),
+            comparison.toPath()));
+        return 0;
+      }
       for (File folder : runFolders) {
         System.out.println(RunReport.write(folder.toPath()));
       }

@@ -54,6 +54,13 @@ class MainTest {
     assertEquals(0, drawn.code(), drawn.stderr());
     assertTrue(Files.readString(run.resolve("report.html")).contains("<img"));
 
+    Path comparison = folder.resolve("comparison.html");
+    Outcome compared = run("report", "--compare", comparison.toString(), run.toString(),
+        run.toString());
+    assertEquals(0, compared.code(), compared.stderr());
+    assertEquals(comparison.toString(), compared.stdout().strip());
+    assertTrue(Files.readString(comparison).contains("<h1>Comparison of 2 runs</h1>"));
+
     Outcome refused = run("report", run.toString(), other.toString());
     assertEquals(Main.EXIT_INVALID_INPUT, refused.code());
     assertEquals("error: report: " + other + " holds no history.csv; it is not a run folder",
