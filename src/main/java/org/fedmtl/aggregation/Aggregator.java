@@ -1,6 +1,7 @@
 package org.fedmtl.aggregation;
 
 import java.io.Serializable;
+import java.util.Map;
 
 /** Turns the weighted parameter sums of a round into the next global parameters. */
 public interface Aggregator extends Serializable {
@@ -16,4 +17,12 @@ public interface Aggregator extends Serializable {
 
   /** The configuration name of this aggregator. */
   String name();
+
+  /** What the aggregator keeps between rounds (a server optimizer's moments), for checkpoints. */
+  default Map<String, float[]> state() {
+    return Map.of();
+  }
+
+  /** Takes up the state a checkpoint kept (see {@link #state}). */
+  default void restore(Map<String, float[]> state) {}
 }

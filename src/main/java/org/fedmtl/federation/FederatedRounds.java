@@ -71,7 +71,9 @@ public final class FederatedRounds<M extends Serializable> {
    *
    * <p>One Spark job a round: the job that trains round r's clients also evaluates the global
    * model of round r - 1 on the test blocks, so round r - 1 reaches the listener once round r's
-   * job is back, and the last round's model is evaluated by a job of its own.
+   * job is back, and the last round's model is evaluated by a job of its own. The listener of
+   * round r - 1 is called before round r is aggregated: a stateful aggregator's state is then
+   * still that after round r - 1, which is what a checkpoint of round r - 1 must hold.
    */
   public float[] run(float[] initial, int firstRound, RoundListener listener) {
     float[] global = initial;

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.commons.text.similarity.LevenshteinDistance;
 import org.fedmtl.InvalidInputException;
+import org.fedmtl.aggregation.ServerOptimizer;
 import org.fedmtl.client.LocalTrainingSpec;
 import org.fedmtl.data.DataSpec;
 import org.fedmtl.data.MultiMnist;
@@ -175,6 +176,13 @@ public final class ConfigLoader {
     String optimizer = keys.oneOf("local.optimizer", ModelSpec.OPTIMIZERS);
     double learningRate = keys.positive("local.learning-rate", 100);
     String aggregator = keys.oneOf("aggregation.aggregator", List.of("fedavg"));
+    String serverOptimizer = keys.oneOf("aggregation.server-optimizer",
+        List.of("none", "momentum", "adam"));
+    ServerOptimizer.Spec serverSettings = new ServerOptimizer.Spec(serverOptimizer,
+        keys.positive("aggregation.server-learning-rate", 100),
+        keys.decay("aggregation.server-beta1"), keys.decay("aggregation.server-beta2"),
+        keys.positive("aggregation.server-tau", 1000));
+    ServerOptimizer.Spec server = serverOptimizer.equals("none") ? null : serverSettings;
 
     String backbone = keys.oneOf("model.backbone", ModelSpec.BACKBONES);
     List<Integer> inputShape = keys.positiveIntegers("model.input-shape", 1 << 24);
@@ -261,7 +269,7 @@ public final class ConfigLoader {
     }
     FederationSpec federation = new FederationSpec(seed, rounds, clientsPerRound, evaluateEvery,
         minClients);
-    return new ExperimentConfig(name, federation, local, aggregator, model, tasks, data,
+    return new ExperimentConfig(name, federation, local, aggregator, server, model, tasks, data,
         generator, synthetic, multiMnist,
         keys.integer("analysis.task-affinity-every", 0, 10_000_000),
         keys.integer("checkpoint.every", 0, 10_000_000),
@@ -449,6 +457,16 @@ public final class ConfigLoader {
       double value = number(key);
       if (!(value > 0 && value <= max)) {
         throw invalid(key, "must be a finite number above 0 and at most " + max + ", got "
+            + config.getValue(key).render());
+      }
+      return value;
+    }
+
+    /** A decay factor: from 0 up to, not including, 1. */
+    double decay(String key) {
+      double value = number(key);
+      if (!(value >= 0 && value < 1)) {
+        throw invalid(key, "must be a number from 0 up to (not including) 1, got "
             + config.getValue(key).render());
       }
       return value;

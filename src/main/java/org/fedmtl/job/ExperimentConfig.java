@@ -2,6 +2,7 @@ package org.fedmtl.job;
 
 import com.typesafe.config.Config;
 import java.util.List;
+import org.fedmtl.aggregation.ServerOptimizer;
 import org.fedmtl.client.LocalTrainingSpec;
 import org.fedmtl.data.DataSpec;
 import org.fedmtl.data.MultiMnist;
@@ -18,6 +19,7 @@ import org.fedmtl.tasks.TaskSpec;
  * @param federation seed, rounds, clients per round, evaluation schedule
  * @param local how clients train
  * @param aggregator the aggregator's name
+ * @param serverOptimizer the server optimizer applied to the average, null for none
  * @param model the network
  * @param tasks the tasks, in configuration order
  * @param data where the data is and how to read it
@@ -31,7 +33,7 @@ import org.fedmtl.tasks.TaskSpec;
  * @param source where the configuration came from, for messages
  */
 public record ExperimentConfig(String name, FederationSpec federation, LocalTrainingSpec local,
-    String aggregator, ModelSpec model, List<TaskSpec> tasks, DataSpec data, String generator,
+    String aggregator, ServerOptimizer.Spec serverOptimizer, ModelSpec model, List<TaskSpec> tasks, DataSpec data, String generator,
     SyntheticData.Spec synthetic, MultiMnist.Spec multiMnist, int taskAffinityEvery,
     int checkpointEvery,
     String outputDir, Config resolved,

@@ -28,8 +28,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.fedmtl.InvalidInputException;
 import org.fedmtl.Seeds;
+import org.fedmtl.aggregation.Aggregator;
 import org.fedmtl.aggregation.FedAvg;
 import org.fedmtl.aggregation.ParameterLayout;
+import org.fedmtl.aggregation.ServerOptimizer;
 import org.fedmtl.data.ClientData;
 import org.fedmtl.data.ClientDataLoader;
 import org.fedmtl.data.MultiMnist;
@@ -205,9 +207,12 @@ public final class TrainingJob {
       }
     }
 
+    Aggregator aggregator = config.serverOptimizer() == null ? new FedAvg()
+        : new ServerOptimizer(config.serverOptimizer());
+    resumeFrom.ifPresent(checkpoint -> aggregator.restore(checkpoint.state()));
     FederatedRounds<TaskEvaluation> rounds = new FederatedRounds<>(
         JavaSparkContext.fromSparkContext(spark.sparkContext()), clients, test, layout,
-        new FedAvg(), new MultiTaskClientUpdate(config.model(), tasks, config.local(), layout,
+        aggregator, new MultiTaskClientUpdate(config.model(), tasks, config.local(), layout,
             config.seed(), config.taskAffinityEvery()),
         new MultiTaskEvaluation(config.model(), tasks, config.local()), config.federation());
     RunTotals totals = RunTotals.of(run.readHistory(), TaskEvaluation.metricNames(tasks),
@@ -222,7 +227,9 @@ public final class TrainingJob {
       int every = config.checkpointEvery();
       if (every > 0 && result.round() % every == 0 && result.round() < config.federation()
           .rounds()) {
-        checkpoints.write(new Checkpoint(result.round(), global, Map.of(),
+        // The aggregator's state is that after this round: the listener is called before the
+        // next round is aggregated.
+        checkpoints.write(new Checkpoint(result.round(), global, aggregator.state(),
             Map.of(RunDirectory.HISTORY, run.historyBytes())));
       }
       observer.accept(result);

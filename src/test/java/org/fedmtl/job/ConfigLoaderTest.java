@@ -90,6 +90,13 @@ class ConfigLoaderTest {
       "local.learning-rate=1e9   | local.learning-rate: must be a finite number above 0 and",
       "local.optimizer=adagrad   | local.optimizer: must be one of adam, sgd; got 'adagrad'",
       "aggregation.aggregator=x  | aggregation.aggregator: must be one of fedavg",
+      "aggregation.server-optimizer=yogi | aggregation.server-optimizer: must be one of none, "
+          + "momentum, adam",
+      "aggregation.server-beta1=1 | aggregation.server-beta1: must be a number from 0 up to "
+          + "(not including) 1, got 1",
+      "aggregation.server-learning-rate=0 | aggregation.server-learning-rate: must be a finite "
+          + "number above 0",
+      "aggregation.server-tau=-1 | aggregation.server-tau: must be a finite number above 0",
       "model.backbone=resnet     | model.backbone: must be one of mlp, lenet",
       "model.input-shape=[0]     | model.input-shape: every entry must be an integer in 1..",
       "model.backbone-layers=64  | model.backbone-layers: expected a list of integers",

@@ -2,6 +2,7 @@ package org.fedmtl.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -164,6 +165,29 @@ class FederatedTrainingTest {
       kept.add(row.toString());
     }
     return kept;
+  }
+
+  @Test
+  void aServerOptimizerChangesTheRunAndResumesExactly() throws Exception {
+    String[] adam = {"aggregation.server-optimizer=adam", "aggregation.server-learning-rate=0.05",
+        "checkpoint.every=2", "analysis.task-affinity-every=0"};
+    ExperimentConfig whole = SparkTests.smallExperiment(root, "adam", adam);
+    new TrainingJob(spark, whole).run(TrainingJob.prepare(whole));
+    ExperimentConfig config = SparkTests.smallExperiment(root, "adam-stopped", adam);
+    TrainingJob stopped = new TrainingJob(spark, config);
+    stopped.failAfterRound(3);
+    RunDirectory run = TrainingJob.prepare(config);
+    assertThrows(IllegalStateException.class, () -> stopped.run(run));
+    run.closeHistory();
+
+    new TrainingJob(spark, config).resume(RunDirectory.resume(root.resolve("adam-stopped"),
+        config.historyColumns()));
+
+    assertEquals(SparkTests.metricColumns(root.resolve("adam/history.csv")),
+        SparkTests.metricColumns(root.resolve("adam-stopped/history.csv")),
+        "the moments in the checkpoint carry the server optimizer on");
+    assertNotEquals(withoutAffinity(root.resolve("run1/history.csv")),
+        withoutAffinity(root.resolve("adam/history.csv")));
   }
 
   @Test
