@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.fedmtl.InvalidInputException;
+import org.fedmtl.report.RunComparison;
 import org.fedmtl.report.RunDirectory;
 import org.fedmtl.report.RunReport;
 import org.slf4j.Logger;
@@ -160,7 +161,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
       if (comparison != null) {
-        System.out.println(RunReport.compare(runFolders.stream().map(File::toPath).toList(),
+        System.out.println(RunComparison.compare(runFolders.stream().map(File::toPath).toList(),
             comparison.toPath()));
         return 0;
       }

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RunReportTest {
   private static final Pattern IMAGE =
       Pattern.compile("alt=\"([^\"]*)\" src=\"data:image/png;base64,([^\"]+)\"");
-  private static final String HISTORY = """
+  static final String HISTORY = """
       round,clients,seconds,train_loss,digit.accuracy,digit.f1,price.rmse,price.mae,bytes_moved
       1,3,0.1,2.0,,,,,100
       2,3,0.1,1.5,0.50,0.40,3.0,2.0,100
@@ -36,7 +36,7 @@ class RunReportTest {
       1,3,2.0,0.5,0.02,0.004,-0.001,0.01
       2,3,1.5,0.6,0.04,0.002,-0.003,
       """;
-  private static final String SUMMARY = """
+  static final String SUMMARY = """
       {"name": "prices <&> digits", "rounds": 4, "clients": 5, "clients_per_round": 3,
        "seed": 7, "wall_seconds": 1.25,
        "metrics": {"digit.accuracy": {"final": 0.7, "final_round": 4, "best": 0.7,
@@ -145,47 +145,6 @@ class RunReportTest {
   }
 
   @Test
-  void runsAreComparedMetricByMetric() throws Exception {
-    Path first = Files.createDirectories(run.resolve("fedavg"));
-    Files.writeString(first.resolve(RunDirectory.HISTORY), HISTORY);
-    Files.writeString(first.resolve(RunDirectory.SUMMARY), SUMMARY);
-    Files.writeString(first.resolve(RunDirectory.CONFIG),
-        "rounds = 4\nlocal { learning-rate = 0.01 }\noutput.dir = a\n"
-        + "tasks = [{name = digit, loss-weight = 1}, {name = price, loss-weight = 1}]\n");
-    Path second = Files.createDirectories(run.resolve("weighted"));
-    Files.writeString(second.resolve(RunDirectory.CONFIG),
-        "rounds = 4\nlocal { learning-rate = 0.1 }\noutput.dir = b\n"
-        + "tasks = [{name = digit, loss-weight = 1}, {name = price, loss-weight = 0.5}]\n");
-    Files.writeString(second.resolve(RunDirectory.HISTORY), """
-        round,clients,seconds,train_loss,digit.accuracy,digit.f1,other.rmse,other.mae,bytes_moved
-        1,3,0.1,1.9,0.55,0.5,1.0,0.9,100
-        """);
-
-    Path page = RunReport.compare(List.of(first, second), run.resolve("comparison.html"));
-
-    String html = Files.readString(page);
-    assertTrue(html.contains("<tr><th>run</th><th>settings that differ</th><th>rounds</th>"
-        + "<th>seed</th><th>wall seconds</th>"
-        + "<th>digit.accuracy final / best</th><th>digit.f1 final / best</th>"
-        + "<th>price.rmse final / best</th><th>price.mae final / best</th>"
-        + "<th>other.rmse final / best</th><th>other.mae final / best</th></tr>"), html);
-    assertTrue(html.contains("<tr><td>fedavg</td><td>local.learning-rate=0.01; "
-        + "tasks[1].loss-weight=1</td><td>4</td>"
-        + "<td>7</td><td>1.250</td>"
-        + "<td>0.7000 / 0.7000</td><td></td><td>2 / 2</td>"), html);
-    assertTrue(html.contains("<tr><td>weighted</td><td>local.learning-rate=0.1; "
-        + "tasks[1].loss-weight=0.5</td><td></td>"
-        + "<td></td><td></td><td></td>"), html);
-    assertEquals(List.of("training loss", "digit.accuracy on the test data",
-        "digit.f1 on the test data", "price.rmse on the test data", "price.mae on the test data",
-        "other.rmse on the test data", "other.mae on the test data"),
-        images(html).stream().map(i -> i[0]).toList());
-    assertEquals("report --compare: " + run + " is a folder; give the file to write, e.g. "
-        + "comparison.html", assertThrows(InvalidInputException.class,
-            () -> RunReport.compare(List.of(first), run)).getMessage());
-  }
-
-  @Test
   void aFolderWithoutHistoryIsNotARunFolder() {
     InvalidInputException error = assertThrows(InvalidInputException.class,
         () -> RunReport.write(run));
@@ -203,7 +162,7 @@ class RunReportTest {
         + "'train_loss' is not a number", error.getMessage());
   }
 
-  private static List<String[]> images(String html) {
+  static List<String[]> images(String html) {
     List<String[]> images = new ArrayList<>();
     Matcher matcher = IMAGE.matcher(html);
     while (matcher.find()) {
