@@ -33,10 +33,9 @@ import org.fedmtl.tasks.TaskSpec;
  * @param source where the configuration came from, for messages
  */
 public record ExperimentConfig(String name, FederationSpec federation, LocalTrainingSpec local,
-    String aggregator, ServerOptimizer.Spec serverOptimizer, ModelSpec model, List<TaskSpec> tasks, DataSpec data, String generator,
-    SyntheticData.Spec synthetic, MultiMnist.Spec multiMnist, int taskAffinityEvery,
-    int checkpointEvery,
-    String outputDir, Config resolved,
+    String aggregator, ServerOptimizer.Spec serverOptimizer, ModelSpec model, List<TaskSpec> tasks,
+    DataSpec data, String generator, SyntheticData.Spec synthetic, MultiMnist.Spec multiMnist,
+    int taskAffinityEvery, int checkpointEvery, String outputDir, Config resolved,
     String source) {
 
   public long seed() {
