@@ -4,6 +4,7 @@
 #   ./submit.sh [--master URL] [CONFIG_FILE] [key=value ...]
 #   ./submit.sh [--master URL] resume RUN_DIR          continue a run that stopped
 #   ./submit.sh report RUN_DIR...                      draw report.html of run folders again
+#   ./submit.sh report --compare FILE RUN_DIR...       one page comparing runs
 #   ./submit.sh bench speed|memory|scale [--help]      benchmarks, printed as tables
 #
 # With no arguments: the default experiment (conf/default.conf) in local mode, on data generated
@@ -23,7 +24,7 @@ while [[ $# -gt 0 ]]; do
               MASTER="$2"; shift 2 ;;
     --master=*) MASTER="${1#*=}"; shift ;;
     -h|--help) if [[ ${#ARGS[@]} -eq 0 ]]; then
-                 sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0
+                 sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0
                fi
                ARGS+=("$1"); shift ;;
     *) ARGS+=("$1"); shift ;;

@@ -51,6 +51,11 @@ public final class Main implements Callable<Integer> {
   public static int run(String... args) {
     CommandLine commandLine = new CommandLine(new Main());
     useVersion(commandLine);
+    commandLine.setParameterExceptionHandler((error, arguments) -> {
+      System.err.println("error: " + error.getMessage().replace('\n', ' ') + " ("
+          + error.getCommandLine().getCommandName() + " --help shows the usage)");
+      return EXIT_INVALID_INPUT;
+    });
     commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
       InvalidInputException invalid = invalidInput(error);
       if (invalid != null) {

@@ -248,7 +248,9 @@ public final class TrainingJob {
     }
     run.writeSummary(summary);
     writeReport(run);
-    LOG.info("finished {} rounds in {} s; results in {}", config.federation().rounds(),
+    int lastRound = config.federation().rounds();
+    LOG.info("finished {} rounds{} in {} s; results in {}", lastRound,
+        firstRound > 1 ? " (rounds " + firstRound + "-" + lastRound + " in this run)" : "",
         String.format("%.1f", wallSeconds), run.folder());
     return summary;
   }

@@ -40,15 +40,25 @@ public final class RunComparison {
       throw new InvalidInputException("report --compare: " + target + " is a folder; give the "
           + "file to write, e.g. comparison.html");
     }
+    Path parent = target.toAbsolutePath().getParent();
+    if (!Files.isDirectory(parent)) {
+      throw new InvalidInputException("report --compare: folder " + parent + " does not exist");
+    }
+    if (Files.isRegularFile(parent.resolve(RunDirectory.HISTORY)) && Files.exists(target)) {
+      throw new InvalidInputException("report --compare: " + target + " is a file of the run in "
+          + parent + "; write the comparison elsewhere");
+    }
+    if (runs.size() < 2) {
+      throw new InvalidInputException("report --compare: give at least two run folders");
+    }
+    if (runs.stream().map(r -> r.toAbsolutePath().normalize()).distinct().count() < runs.size()) {
+      throw new InvalidInputException("report --compare: a run folder is given twice");
+    }
     Map<String, RunReport.History> histories = new LinkedHashMap<>();
     Map<String, Map<String, Object>> summaries = new LinkedHashMap<>();
     Map<String, Map<String, String>> settings = new LinkedHashMap<>();
     for (Path run : runs) {
-      Path historyFile = run.resolve(RunDirectory.HISTORY);
-      if (!Files.isRegularFile(historyFile)) {
-        throw new InvalidInputException("report: " + run + " holds no " + RunDirectory.HISTORY
-            + "; it is not a run folder");
-      }
+      Path historyFile = RunReport.historyOf(run);
       String label = run.toAbsolutePath().normalize().getFileName().toString();
       while (histories.containsKey(label)) {
         label = label + "'";
@@ -60,8 +70,7 @@ public final class RunComparison {
     Map<String, String> differences = differences(settings);
 
     ReportPage page = ReportPage.titled("comparison of " + runs.size() + " runs");
-    page
-        .append("<h1>Comparison of ").append(runs.size()).append(" runs</h1>\n");
+    page.append("<h1>Comparison of ").append(runs.size()).append(" runs</h1>\n");
     List<String> metrics = new ArrayList<>();
     histories.values().forEach(h -> h.metricsByTask().values().forEach(columns -> columns
         .stream().filter(c -> !metrics.contains(c)).forEach(metrics::add)));
@@ -73,17 +82,34 @@ public final class RunComparison {
     page.append("</tr>\n");
     for (Map.Entry<String, Map<String, Object>> run : summaries.entrySet()) {
       Map<String, Object> summary = run.getValue();
+      RunReport.History history = histories.get(run.getKey());
       page.append("<tr><td>").append(escape(run.getKey())).append("</td><td>")
           .append(escape(differences.get(run.getKey()))).append("</td>");
-      for (String key : List.of("rounds", "seed", "wall_seconds")) {
-        page.append("<td>").append(escape(format(summary.get(key)))).append("</td>");
-      }
-      for (String metric : metrics) {
-        page.append("<td>").append(escape(finalAndBest(summary, metric))).append("</td>");
+      if (summary.isEmpty()) {
+        // A run still going or stopped: what its history holds so far.
+        List<double[]> rounds = history.series().get("round");
+        page.append("<td>").append(rounds.isEmpty() ? "0"
+            : format(rounds.get(rounds.size() - 1)[1])).append(" so far</td><td>")
+            .append(escape(settings.get(run.getKey()).getOrDefault("seed", ""))).append("</td>")
+            .append("<td></td>");
+        for (String metric : metrics) {
+          List<double[]> values = history.series().getOrDefault(metric, List.of());
+          page.append("<td>").append(values.isEmpty() ? ""
+              : format(values.get(values.size() - 1)[1]) + " / ").append("</td>");
+        }
+      } else {
+        for (String key : List.of("rounds", "seed", "wall_seconds")) {
+          page.append("<td>").append(escape(format(summary.get(key)))).append("</td>");
+        }
+        for (String metric : metrics) {
+          page.append("<td>").append(escape(finalAndBest(summary, metric))).append("</td>");
+        }
       }
       page.append("</tr>\n");
     }
-    page.append("</table>\n");
+    page.append("</table>\n<p class=\"note\">Final / best value of each metric; a run that has "
+        + "not finished shows its rounds so far and its last value. Settings not set in a run's "
+        + "configuration show as (not set).</p>\n");
 
     page.append("<h2>Training loss</h2>\n");
     page.lineChart("training loss", "loss", byRun(histories, "train_loss"), false);
@@ -135,7 +161,7 @@ public final class RunComparison {
     keys.removeIf(key -> settings.values().stream().map(s -> s.get(key)).distinct().count() == 1);
     Map<String, String> differences = new LinkedHashMap<>();
     settings.forEach((run, values) -> differences.put(run, keys.stream()
-        .map(key -> key + "=" + values.getOrDefault(key, "(none)"))
+        .map(key -> key + "=" + values.getOrDefault(key, "(not set)"))
         .collect(Collectors.joining("; "))));
     return differences;
   }

@@ -59,16 +59,25 @@ public final class RunReport {
    * @throws InvalidInputException when the folder holds no readable {@code history.csv}
    */
   public static Path write(Path folder) {
-    Path historyFile = folder.resolve(RunDirectory.HISTORY);
-    if (!Files.isRegularFile(historyFile)) {
-      throw new InvalidInputException("report: " + folder + " holds no " + RunDirectory.HISTORY
-          + "; it is not a run folder");
-    }
+    Path historyFile = historyOf(folder);
     History history = History.read(historyFile);
     Map<String, Object> summary = readSummary(folder.resolve(RunDirectory.SUMMARY));
     Path target = folder.resolve(FILE);
     render(folder, history, summary).writeTo(target);
     return target;
+  }
+
+  /** The {@code history.csv} of run folder {@code folder}, which must exist. */
+  static Path historyOf(Path folder) {
+    if (!Files.exists(folder)) {
+      throw new InvalidInputException("report: " + folder + " does not exist");
+    }
+    Path history = folder.resolve(RunDirectory.HISTORY);
+    if (!Files.isRegularFile(history)) {
+      throw new InvalidInputException("report: " + folder + " holds no " + RunDirectory.HISTORY
+          + "; it is not a run folder");
+    }
+    return history;
   }
 
   /** The rounds of {@code history.csv}, column by column; empty cells are not evaluated. */
@@ -148,7 +157,7 @@ public final class RunReport {
     ReportPage page = ReportPage.titled(name);
     page.append("<h1>").append(escape(name)).append("</h1>\n");
     appendSettings(page, folder, summary);
-    appendMetricTable(page, summary);
+    appendMetricTable(page, summary, history);
 
     List<double[]> loss = history.series().getOrDefault("train_loss", List.of());
     page.append("<h2>Training loss</h2>\n<p class=\"note\">Mean weighted multi-task loss of the "
@@ -168,8 +177,24 @@ public final class RunReport {
     page.lineChart("clients per round", "clients",
         Map.of("clients", history.series().getOrDefault("clients", List.of())), true);
     appendParticipation(page, summary);
+    appendConfiguration(page, folder.resolve(RunDirectory.CONFIG));
     page.append("</body>\n</html>\n");
     return page;
+  }
+
+  /** The run's whole configuration (config.conf), folded away under its heading. */
+  private static void appendConfiguration(ReportPage page, Path file) {
+    if (!Files.isRegularFile(file)) {
+      return;
+    }
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new InvalidInputException("report: cannot read " + file + ": " + e.getMessage(), e);
+    }
+    page.append("<h2>Configuration</h2>\n<details><summary>config.conf: every setting of the "
+        + "run</summary>\n<pre>").append(escape(text)).append("</pre>\n</details>\n");
   }
 
   private static void appendSettings(ReportPage page, Path folder, Map<String, Object> summary) {
@@ -198,8 +223,28 @@ public final class RunReport {
     page.append("</table>\n");
   }
 
-  private static void appendMetricTable(ReportPage page, Map<String, Object> summary) {
+  /**
+   * The final and best value of every metric, from the summary; for a run that has not finished,
+   * the last value its history holds.
+   */
+  private static void appendMetricTable(ReportPage page, Map<String, Object> summary,
+      History history) {
     if (!(summary.get("metrics") instanceof Map<?, ?> metrics) || metrics.isEmpty()) {
+      List<String> columns = new ArrayList<>();
+      history.metricsByTask().values().forEach(columns::addAll);
+      if (columns.isEmpty()) {
+        return;
+      }
+      page.append("<h2>Metrics so far</h2>\n<table>\n<tr><th>metric</th><th>last</th>"
+          + "<th>round</th></tr>\n");
+      for (String column : columns) {
+        List<double[]> values = history.series().get(column);
+        double[] last = values.isEmpty() ? null : values.get(values.size() - 1);
+        page.append("<tr><td>").append(escape(column)).append("</td><td>")
+            .append(last == null ? "" : format(last[1])).append("</td><td>")
+            .append(last == null ? "" : format(last[0])).append("</td></tr>\n");
+      }
+      page.append("</table>\n");
       return;
     }
     page.append("<h2>Metrics</h2>\n<table>\n<tr><th>metric</th><th>final</th><th>round</th>"
@@ -239,6 +284,12 @@ public final class RunReport {
       }
     }
     if (means.isEmpty()) {
+      return;
+    }
+    if (means.values().stream().allMatch(mean -> Double.isNaN(mean))) {
+      page.append("<h2>Task affinity</h2>\n<p class=\"note\">Not measured in any recorded round "
+          + "(analysis.task-affinity-every is larger than the rounds so far, or no client's "
+          + "batch held the tasks' labels).</p>\n");
       return;
     }
     double scale = 0;
@@ -302,6 +353,7 @@ public final class RunReport {
     ReportPage.style(chart);
     ((NumberAxis) chart.getXYPlot().getRangeAxis()).setStandardTickUnits(
         NumberAxis.createIntegerTickUnits());
+    chart.getXYPlot().getDomainAxis().setLowerBound(-0.5);
     page.chart(chart, "client participation");
   }
 }

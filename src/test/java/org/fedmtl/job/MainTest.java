@@ -55,11 +55,18 @@ class MainTest {
     assertTrue(Files.readString(run.resolve("report.html")).contains("<img"));
 
     Path comparison = folder.resolve("comparison.html");
+    Path again = Files.createDirectories(folder.resolve("again"));
+    Files.copy(run.resolve("history.csv"), again.resolve("history.csv"));
     Outcome compared = run("report", "--compare", comparison.toString(), run.toString(),
-        run.toString());
+        again.toString());
     assertEquals(0, compared.code(), compared.stderr());
     assertEquals(comparison.toString(), compared.stdout().strip());
     assertTrue(Files.readString(comparison).contains("<h1>Comparison of 2 runs</h1>"));
+
+    Outcome missing = run("report");
+    assertEquals(Main.EXIT_INVALID_INPUT, missing.code());
+    assertEquals("error: Missing required parameter: 'RUN_DIR' (report --help shows the usage)",
+        missing.stderr().strip());
 
     Outcome refused = run("report", run.toString(), other.toString());
     assertEquals(Main.EXIT_INVALID_INPUT, refused.code());

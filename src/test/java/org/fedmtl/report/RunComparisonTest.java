@@ -49,8 +49,9 @@ class RunComparisonTest {
         + "<td>7</td><td>1.250</td>"
         + "<td>0.7000 / 0.7000</td><td></td><td>2 / 2</td>"), html);
     assertTrue(html.contains("<tr><td>weighted</td><td>local.learning-rate=0.1; "
-        + "tasks[1].loss-weight=0.5</td><td></td>"
-        + "<td></td><td></td><td></td>"), html);
+        + "tasks[1].loss-weight=0.5</td><td>1 so far</td><td></td><td></td><td>0.5500 / </td>"),
+        "a run without summary shows its history so far\n" + html);
+
     assertEquals(List.of("training loss", "digit.accuracy on the test data",
         "digit.f1 on the test data", "price.rmse on the test data", "price.mae on the test data",
         "other.rmse on the test data", "other.mae on the test data"),
@@ -61,10 +62,55 @@ class RunComparisonTest {
   }
 
   @Test
+  void aRunNotFinishedShowsItsRoundsAndLastValuesSoFar() throws Exception {
+    Path finished = Files.createDirectories(run.resolve("finished"));
+    Files.writeString(finished.resolve(RunDirectory.HISTORY), HISTORY);
+    Files.writeString(finished.resolve(RunDirectory.SUMMARY), SUMMARY);
+    Path stopped = Files.createDirectories(run.resolve("stopped"));
+    Files.writeString(stopped.resolve(RunDirectory.HISTORY), HISTORY.lines().limit(4)
+        .reduce("", (a, b) -> a + b + "\n"));
+    Files.writeString(stopped.resolve(RunDirectory.CONFIG), "seed = 9\n");
+
+    String html = Files.readString(RunComparison.compare(List.of(finished, stopped),
+        run.resolve("comparison.html")));
+
+    assertTrue(html.contains("<tr><td>stopped</td><td>seed=9</td><td>3 so far</td><td>9</td>"
+        + "<td></td><td>0.5000 / </td><td>0.4000 / </td>"), html);
+    assertTrue(html.contains("<tr><td>finished</td><td>seed=(not set)</td>"), html);
+  }
+
+  @Test
+  void badRequestsAreNamed() throws Exception {
+    Path first = Files.createDirectories(run.resolve("first"));
+    Files.writeString(first.resolve(RunDirectory.HISTORY), HISTORY);
+    Path second = Files.createDirectories(run.resolve("second"));
+    Files.writeString(second.resolve(RunDirectory.HISTORY), HISTORY);
+    Files.writeString(first.resolve("report.html"), "the run's own report");
+    Path out = run.resolve("comparison.html");
+
+    assertMessage("report --compare: give at least two run folders",
+        () -> RunComparison.compare(List.of(first), out));
+    assertMessage("report --compare: a run folder is given twice",
+        () -> RunComparison.compare(List.of(first, first.resolve(".")), out));
+    assertMessage("report --compare: folder " + run.resolve("absent") + " does not exist",
+        () -> RunComparison.compare(List.of(first, second), run.resolve("absent/c.html")));
+    assertMessage("report --compare: " + first.resolve("report.html") + " is a file of the run "
+        + "in " + first + "; write the comparison elsewhere",
+        () -> RunComparison.compare(List.of(first, second), first.resolve("report.html")));
+    assertMessage("report: " + run.resolve("nowhere") + " does not exist",
+        () -> RunComparison.compare(List.of(first, run.resolve("nowhere")), out));
+    assertEquals("the run's own report", Files.readString(first.resolve("report.html")));
+  }
+
+  private static void assertMessage(String expected, Runnable action) {
+    assertEquals(expected, assertThrows(InvalidInputException.class, action::run).getMessage());
+  }
+
+  @Test
   void aFolderThatIsNotARunIsNamed() throws Exception {
     Path empty = Files.createDirectories(run.resolve("empty"));
     assertEquals("report: " + empty + " holds no history.csv; it is not a run folder",
-        assertThrows(InvalidInputException.class, () -> RunComparison.compare(List.of(empty),
-            run.resolve("comparison.html"))).getMessage());
+        assertThrows(InvalidInputException.class, () -> RunComparison.compare(List.of(empty,
+            run), run.resolve("comparison.html"))).getMessage());
   }
 }

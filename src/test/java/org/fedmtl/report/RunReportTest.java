@@ -107,9 +107,23 @@ class RunReportTest {
   @Test
   void aRunWithoutSummaryIsDrawnSoFar() throws Exception {
     Files.writeString(run.resolve(RunDirectory.HISTORY), HISTORY);
+    Files.writeString(run.resolve(RunDirectory.CONFIG), "rounds = 4\nseed = <7>\n");
     String html = Files.readString(RunReport.write(run));
     assertTrue(html.contains("no summary.json (the run has not finished)"), html);
+    assertTrue(html.contains("<h2>Metrics so far</h2>"), html);
+    assertTrue(html.contains("<tr><td>price.rmse</td><td>2</td><td>4</td></tr>"), html);
+    assertTrue(html.contains("<pre>rounds = 4\nseed = &lt;7&gt;\n</pre>"), "config.conf");
     assertEquals(4, images(html).size(), "no participation without the summary");
+  }
+
+  @Test
+  void affinityNeverMeasuredIsSaid() throws Exception {
+    Files.writeString(run.resolve(RunDirectory.HISTORY),
+        "round,clients,train_loss,affinity:a->a,affinity:a->b,affinity:b->a,affinity:b->b\n"
+            + "1,3,2.0,,,,\n2,3,1.5,,,,\n");
+    String html = Files.readString(RunReport.write(run));
+    assertTrue(html.contains("Not measured in any recorded round"), html);
+    assertTrue(!html.contains("from \\ to"), "no empty table");
   }
 
   @Test
