@@ -171,13 +171,8 @@ public final class ClientDataLoader {
     }
     for (int c = 0; c < checks.count(); c++) {
       if (total.problemRows()[c] > 0) {
-        long count = total.problemRows()[c];
-        String problem = count == 1
-            ? checks.problem(c).replaceFirst("^rows have", "row has")
-                .replaceFirst("^rows do not have", "row does not have")
-            : checks.problem(c);
-        throw new InvalidInputException(where + ": " + count + " " + problem + " (first: "
-            + total.firstProblem()[c] + ")");
+        throw new InvalidInputException(where + ": " + checks.problem(c, total.problemRows()[c])
+            + " (first: " + total.firstProblem()[c] + ")");
       }
     }
     return total.rows();

@@ -46,16 +46,17 @@ final class ExampleChecks implements Serializable {
     this.featureSize = featureSize;
     this.types = tasks.stream().map(TaskSpec::type).toArray(TaskType[]::new);
     this.classes = tasks.stream().mapToInt(TaskSpec::classes).toArray();
+    // What the failing rows have (or lack), after "N row(s) have/has".
     List<String> problems = new ArrayList<>();
-    problems.add("rows have no client id in column '" + clientColumn + "'");
-    problems.add("rows do not have " + featureSize + " features in " + featureName);
-    problems.add("rows have a missing, NaN or infinite feature in " + featureName);
+    problems.add("no client id in column '" + clientColumn + "'");
+    problems.add("a number of features other than " + featureSize + " in " + featureName);
+    problems.add("a missing, NaN or infinite feature in " + featureName);
     for (TaskSpec task : tasks) {
       String label = "column '" + task.labelColumn() + "' (task '" + task.name() + "')";
       problems.add(task.type() == TaskType.CLASSIFICATION
-          ? "rows have a label that is not a class index (a whole number from 0 to "
+          ? "a label that is not a class index (a whole number from 0 to "
               + (task.classes() - 1) + ") in " + label
-          : "rows have a NaN or infinite target (or one beyond the float range) in " + label);
+          : "a NaN or infinite target (or one beyond the float range) in " + label);
     }
     this.problems = List.copyOf(problems);
   }
@@ -70,9 +71,12 @@ final class ExampleChecks implements Serializable {
     return problems.size();
   }
 
-  /** What the rows failing check {@code c} (counted from 0) have wrong, for the message. */
-  String problem(int c) {
-    return problems.get(c);
+  /**
+   * The message for {@code rows} rows failing check {@code c} (counted from 0), e.g. "3 rows
+   * have a NaN or infinite target in ...".
+   */
+  String problem(int c, long rows) {
+    return rows + (rows == 1 ? " row has " : " rows have ") + problems.get(c);
   }
 
   /** Position of the file name in the projected row. */

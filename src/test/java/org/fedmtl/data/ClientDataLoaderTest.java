@@ -214,7 +214,7 @@ class ClientDataLoaderTest {
     String path = write("short", List.of(row("a", new float[] {1, 2}, 1, 1.0),
         row("b", new float[] {1}, 1, 1.0)), SCHEMA);
     assertMessage(() -> loader(path, 0).loadTraining(),
-        "1 row does not have 2 features in column 'features' (first: client b in ");
+        "1 row has a number of features other than 2 in column 'features' (first: client b in ");
   }
 
   @Test
