@@ -131,6 +131,7 @@ public final class DenseLocalTrainer implements LocalTraining {
       throw new IllegalArgumentException("a probe of " + batch + " rows; this engine holds "
           + "batches of up to " + spec.batchSize());
     }
+    int[] labelled = TaskAffinity.labelledRows(shard, rows);
     return new TaskAffinity.Probe() {
       @Override
       public double[] losses(float[] at) {
@@ -138,9 +139,8 @@ public final class DenseLocalTrainer implements LocalTraining {
         forwardBackbone(shard, rows, 0, batch);
         double[] losses = new double[tasks.size()];
         for (int t = 0; t < tasks.size(); t++) {
-          int labelled = labelledRows(shard.labels(t), rows);
-          losses[t] = labelled == 0 ? Double.NaN
-              : headForwardBackward(t, shard, rows, 0, batch, 1) * batch / labelled;
+          losses[t] = labelled[t] == 0 ? Double.NaN
+              : headForwardBackward(t, shard, rows, 0, batch, 1) * batch / labelled[t];
         }
         return losses;
       }
@@ -153,7 +153,7 @@ public final class DenseLocalTrainer implements LocalTraining {
         backwardBackbone(batch);
         float[] result = new float[at.length];
         storeGradients(result);
-        float scale = 1f / labelledRows(shard.labels(task), rows);
+        float scale = 1f / labelled[task];
         for (int i = 0; i < result.length; i++) {
           result[i] *= scale;
         }
@@ -169,16 +169,6 @@ public final class DenseLocalTrainer implements LocalTraining {
       System.arraycopy(at, 0, parameters, 0, at.length);
       loadLayers();
     }
-  }
-
-  private static int labelledRows(float[] labels, int[] rows) {
-    int labelled = 0;
-    for (int row : rows) {
-      if (!Float.isNaN(labels[row])) {
-        labelled++;
-      }
-    }
-    return labelled;
   }
 
   /** Rows {@code order[from..from + batch)} through the backbone; clears the backbone delta. */

@@ -47,12 +47,7 @@ public final class LocalTrainer implements LocalTraining {
     // One row twice, as MiniBatches makes it: the same means, and a mask DL4J takes.
     int[] rows = batchRows.length == 1 ? new int[] {batchRows[0], batchRows[0]} : batchRows;
     MultiDataSet batch = MiniBatches.batch(shard, tasks, rows, 0, rows.length);
-    int[] labelled = new int[tasks.size()];
-    for (int t = 0; t < tasks.size(); t++) {
-      for (int row : rows) {
-        labelled[t] += Float.isNaN(shard.labels(t)[row]) ? 0 : 1;
-      }
-    }
+    int[] labelled = TaskAffinity.labelledRows(shard, rows);
     return new TaskAffinity.Probe() {
       @Override
       public double[] losses(float[] at) {

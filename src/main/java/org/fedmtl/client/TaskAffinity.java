@@ -51,6 +51,17 @@ public final class TaskAffinity {
     return Arrays.copyOf(order, Math.min(batchSize, order.length));
   }
 
+  /** Per task, how many of {@code rows} hold its label. */
+  static int[] labelledRows(ClientShard shard, int[] rows) {
+    int[] labelled = new int[shard.taskCount()];
+    for (int t = 0; t < labelled.length; t++) {
+      for (int row : rows) {
+        labelled[t] += Float.isNaN(shard.labels(t)[row]) ? 0 : 1;
+      }
+    }
+    return labelled;
+  }
+
   /**
    * The affinity matrix, row-major: cell {@code i * tasks + j} holds Z(i -> j).
    *

@@ -116,8 +116,7 @@ public final class FederatedRounds<M extends Serializable> {
           (end - aggregationStart) / 1e9, 0, statistics.steps(), sum.examples());
       RoundResult result = new RoundResult(round, sampled.length, sum.clients(),
           sum.skippedClients(), sum.meanLoss(), Map.of(), sum.measurementMeans(),
-          (end - start) / 1e9, bytesMoved,
-          statistics.executors(), timings);
+          (end - start) / 1e9, bytesMoved, statistics.executors(), timings);
       pending = new Pending(result, global,
           round % spec.evaluateEvery() == 0 || round == spec.rounds());
     }
@@ -146,8 +145,7 @@ public final class FederatedRounds<M extends Serializable> {
           evaluationSeconds, t.steps(), t.examples());
       return new RoundResult(result.round(), result.sampledClients(), result.trainedClients(),
           result.skippedClients(), result.trainLoss(), metrics, result.clientMeasurements(),
-          result.seconds(),
-          result.bytesMoved(), result.executors(), timings);
+          result.seconds(), result.bytesMoved(), result.executors(), timings);
     }
   }
 

@@ -126,11 +126,7 @@ public final class TrainingJob {
     CompletableFuture<ComputationGraph> initialNetwork = inBackground("fedmtl-model",
         () -> MultiTaskNetwork.create(config.model(), tasks, initSeed));
     inBackground("fedmtl-report-warm-up", () -> {
-      try {
-        RunReport.warmUp();
-      } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
-        // The report itself will say what is wrong, or do without the warm-up.
-      }
+      RunReport.warmUp();
       return null;
     });
     generateMissingData();

@@ -43,13 +43,18 @@ public final class RunReport {
 
   /**
    * Draws and encodes a small chart, so that the fonts, Java2D and the PNG encoder are loaded
-   * (most of the first report's cost) while the caller does other work.
+   * (most of the first report's cost) while the caller does other work. Never throws: where
+   * charts cannot be drawn, writing the report says why.
    */
   public static void warmUp() {
-    ReportPage page = ReportPage.titled("warm-up");
-    page.lineChart("warm-up", "", Map.of("warm-up", List.of(new double[] {1, 1},
-        new double[] {2, 2})), false);
-    page.html();
+    try {
+      ReportPage page = ReportPage.titled("warm-up");
+      page.lineChart("warm-up", "", Map.of("warm-up", List.of(new double[] {1, 1},
+          new double[] {2, 2})), false);
+      page.html();
+    } catch (RuntimeException | LinkageError | java.awt.AWTError | InternalError e) {
+      // InternalError: what a JDK without fonts throws when Java2D first needs one.
+    }
   }
 
   /**
