@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** The dense engine computes what DL4J computes, on the same parameters and batches. */
 class DenseLocalTrainerTest {
-  private static final List<TaskSpec> TASKS = List.of(
+  static final List<TaskSpec> TASKS = List.of(
       new TaskSpec("colour", TaskType.CLASSIFICATION, 3, "c", 0.7),
       new TaskSpec("size", TaskType.REGRESSION, 1, "s", 0.3));
 
@@ -137,7 +137,7 @@ class DenseLocalTrainerTest {
         java.util.Arrays.copyOfRange(shard.features(), from * width, to * width), labels);
   }
 
-  private static ModelSpec model(String optimizer, double learningRate, int headLayers) {
+  static ModelSpec model(String optimizer, double learningRate, int headLayers) {
     List<Integer> head = headLayers == 0 ? List.of() : headLayers == 1 ? List.of(5)
         : List.of(5, 4);
     return new ModelSpec("mlp", List.of(16, 8), List.of(10, 20), head, List.of(6), optimizer,

@@ -17,11 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /** Inter-task affinity: what it measures, and the same in both engines. */
 class TaskAffinityTest {
-  private static final List<TaskSpec> TASKS = List.of(
-      new TaskSpec("colour", TaskType.CLASSIFICATION, 3, "c", 0.7),
-      new TaskSpec("size", TaskType.REGRESSION, 1, "s", 0.3));
-  private static final ModelSpec MODEL = new ModelSpec("mlp", List.of(16, 8), List.of(10, 20),
-      List.of(), List.of(6), "adam", 0.01);
+  private static final List<TaskSpec> TASKS = DenseLocalTrainerTest.TASKS;
+  private static final ModelSpec MODEL = DenseLocalTrainerTest.model("adam", 0.01, 0);
   private static final LocalTrainingSpec SPEC = new LocalTrainingSpec(1, 32, "dense");
 
   @Test
